@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * fanout: send one request to many agents, park until every one answered
+ * or is known never to answer.
+ *
+ * This header is the whole user-space ABI of /dev/fanout. Every ioctl
+ * argument is a fixed-size structure whose size is encoded in the ioctl
+ * number. The kernel accepts the structure of an older (smaller) or newer
+ * (larger) ABI: missing fields read as zero, and unknown trailing bytes
+ * must be zero (-E2BIG otherwise), as with openat2(2). Flag bits the
+ * kernel does not know and reserved fields that are not zero give
+ * -EINVAL. See Documentation/fanout.rst.
+ */
+#ifndef _UAPI_LINUX_FANOUT_H
+#define _UAPI_LINUX_FANOUT_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define FANOUT_ABI_VERSION	1
+
+/* Length of a group name, including the terminating NUL. */
+#define FANOUT_NAME_MAX		32
+/* Largest member count a group may have. */
+#define FANOUT_MEMBERS_MAX	4096
+/* fanout_join.member: take the lowest free member index. */
+#define FANOUT_MEMBER_ANY	0xffffffffU
+/* Length of a conversation UUID. */
+#define FANOUT_UUID_LEN		16
+
+/**
+ * struct fanout_version - answer of %FANOUT_IOC_VERSION
+ * @abi_version: %FANOUT_ABI_VERSION of the running module
+ * @max_members: largest member count of a group
+ * @max_payload: largest request or reply payload, in bytes
+ * @max_pending: default cap on unreleased requests per group
+ * @features: bit mask of optional features (none yet, zero)
+ * @reserved: zero
+ */
+struct fanout_version {
+	__u32 abi_version;
+	__u32 max_members;
+	__u32 max_payload;
+	__u32 max_pending;
+	__u64 features;
+	__u64 reserved[2];
+};
+
+/**
+ * struct fanout_group_params - options of a group
+ * @name: NUL-terminated group name, unique in its network namespace
+ * @flags: zero (no flags defined yet)
+ * @mode: permission bits (0777 mask) checked like System V IPC: read
+ *	permission to join as an agent, write permission to send
+ * @max_members: member count, 1..%FANOUT_MEMBERS_MAX
+ * @max_pending: cap on unreleased requests in the group (0: default)
+ * @max_queue: cap on queued requests per member (0: default)
+ * @deadline_ms: default request deadline in milliseconds (0: default)
+ * @status_interval_ms: status broadcast interval (0: default)
+ * @uid: out: owner uid
+ * @gid: out: owner gid
+ * @reserved: zero
+ *
+ * In for %FANOUT_IOC_GROUP_CREATE, out for %FANOUT_IOC_GROUP_INFO.
+ */
+struct fanout_group_params {
+	char name[FANOUT_NAME_MAX];
+	__u32 flags;
+	__u32 mode;
+	__u32 max_members;
+	__u32 max_pending;
+	__u32 max_queue;
+	__u32 deadline_ms;
+	__u32 status_interval_ms;
+	__u32 uid;
+	__u32 gid;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/**
+ * struct fanout_group_name - names a group
+ * @name: NUL-terminated group name
+ * @flags: zero
+ * @reserved: zero
+ *
+ * For %FANOUT_IOC_GROUP_OPEN and %FANOUT_IOC_GROUP_DESTROY.
+ */
+struct fanout_group_name {
+	char name[FANOUT_NAME_MAX];
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct fanout_join - join the bound group as an agent of one member
+ * @member: in: member index or %FANOUT_MEMBER_ANY; out: the index joined
+ * @flags: zero
+ * @reserved: zero
+ */
+struct fanout_join {
+	__u32 member;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct fanout_buf - a user buffer
+ * @addr: user address
+ * @len: length in bytes
+ * @reserved: zero
+ */
+struct fanout_buf {
+	__u64 addr;
+	__u32 len;
+	__u32 reserved;
+};
+
+/* fanout_send.flags */
+/* @uuid is given by the caller; otherwise the kernel generates one. */
+#define FANOUT_SEND_UUID	(1U << 0)
+/* @payload points to one struct fanout_buf per target, in target order. */
+#define FANOUT_SEND_PER_TARGET	(1U << 1)
+#define FANOUT_SEND_FLAGS	(FANOUT_SEND_UUID | FANOUT_SEND_PER_TARGET)
+
+/**
+ * struct fanout_send - start a request
+ * @id: out: kernel-assigned request id, unique in the group
+ * @uuid: conversation UUID: in with %FANOUT_SEND_UUID, else out
+ * @payload: user address of the payload, or of an array of
+ *	struct fanout_buf with %FANOUT_SEND_PER_TARGET
+ * @payload_len: payload length in bytes, or the number of fanout_buf
+ *	entries with %FANOUT_SEND_PER_TARGET (must equal the target count)
+ * @flags: %FANOUT_SEND_*
+ * @targets: user address of a bitmap of targets (__u64 words, bit m of
+ *	word m / 64 is member m), or 0 for every member up at send time
+ * @targets_bits: number of valid bits in @targets (<= max_members)
+ * @deadline_ms: deadline of this request; 0 for the group default
+ * @ntargets: out: number of targets
+ * @reserved0: zero
+ * @reserved: zero
+ */
+struct fanout_send {
+	__u64 id;
+	__u8 uuid[FANOUT_UUID_LEN];
+	__u64 payload;
+	__u32 payload_len;
+	__u32 flags;
+	__u64 targets;
+	__u32 targets_bits;
+	__u32 deadline_ms;
+	__u32 ntargets;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/* fanout_wait.mode */
+enum fanout_wait_mode {
+	FANOUT_WAIT_ALL = 0,		/* every target settled */
+	FANOUT_WAIT_FAILFAST = 1,	/* first failure notice, or all settled */
+	FANOUT_WAIT_QUORUM = 2,		/* @quorum replies, or all settled */
+};
+
+/* fanout_wait.flags */
+/* @timeout_ns bounds the wait (the request itself is not cancelled). */
+#define FANOUT_WAIT_TIMEOUT	(1U << 0)
+#define FANOUT_WAIT_FLAGS	(FANOUT_WAIT_TIMEOUT)
+
+/**
+ * struct fanout_wait - park until a request's wake condition holds
+ * @id: request id (set by the kernel in struct fanout_call)
+ * @mode: enum fanout_wait_mode
+ * @quorum: reply count for %FANOUT_WAIT_QUORUM, else zero
+ * @flags: %FANOUT_WAIT_*
+ * @timeout_ns: wait limit with %FANOUT_WAIT_TIMEOUT (0 polls)
+ * @ntargets: out: target count
+ * @nreplied: out: targets that replied
+ * @nfailed: out: targets with a failure notice
+ * @reserved: zero
+ *
+ * Returns 0 once the condition holds, -ETIME when the wait timed out,
+ * -EINTR when a signal arrived: the request goes on, wait again.
+ */
+struct fanout_wait {
+	__u64 id;
+	__u32 mode;
+	__u32 quorum;
+	__u32 flags;
+	__u32 ntargets;
+	__u64 timeout_ns;
+	__u32 nreplied;
+	__u32 nfailed;
+	__u64 reserved[2];
+};
+
+/* fanout_result.state */
+enum fanout_target_state {
+	FANOUT_TARGET_QUEUED = 0,	/* waiting in the member's queue */
+	FANOUT_TARGET_TAKEN = 1,	/* received by an agent, no reply yet */
+	FANOUT_TARGET_REPLIED = 2,	/* replied: @status is the agent's */
+	FANOUT_TARGET_FAILED = 3,	/* failure notice: @status < 0 */
+};
+
+/**
+ * struct fanout_result - outcome of one target
+ * @member: out: member index
+ * @status: out: agent status if replied (>= 0), failure reason (< 0)
+ * @state: out: enum fanout_target_state
+ * @reply_len: out: length of the reply payload
+ * @reply_buf: in: where to copy the reply payload (0: do not copy)
+ * @reply_buf_len: in: size of @reply_buf; a longer reply is truncated
+ * @reserved: zero
+ */
+struct fanout_result {
+	__u32 member;
+	__s32 status;
+	__u32 state;
+	__u32 reply_len;
+	__u64 reply_buf;
+	__u32 reply_buf_len;
+	__u32 reserved;
+};
+
+/* fanout_results.flags */
+/* After reading, free the request; targets still open are cancelled. */
+#define FANOUT_RESULTS_RELEASE	(1U << 0)
+#define FANOUT_RESULTS_FLAGS	(FANOUT_RESULTS_RELEASE)
+
+/**
+ * struct fanout_results - read the results of a request
+ * @id: request id (set by the kernel in struct fanout_call)
+ * @results: user address of an array of struct fanout_result
+ * @first: index of the first target to read
+ * @count: in: entries in @results; out: entries written
+ * @flags: %FANOUT_RESULTS_*
+ * @ntargets: out: target count
+ * @nreplied: out: targets that replied
+ * @nfailed: out: targets with a failure notice
+ * @reserved: zero
+ */
+struct fanout_results {
+	__u64 id;
+	__u64 results;
+	__u32 first;
+	__u32 count;
+	__u32 flags;
+	__u32 ntargets;
+	__u32 nreplied;
+	__u32 nfailed;
+	__u64 reserved[2];
+};
+
+/**
+ * struct fanout_call - send, wait and read the results in one call
+ * @send: as for %FANOUT_IOC_SEND
+ * @wait: as for %FANOUT_IOC_WAIT; @wait.id is set by the kernel
+ * @results: as for %FANOUT_IOC_RESULTS, done once the wait succeeded
+ *	(@results.count 0 reads none); @results.id is set by the kernel
+ *
+ * When the wait is interrupted or times out, the call returns its error
+ * and @send.id names the request, still running: wait for it again.
+ */
+struct fanout_call {
+	struct fanout_send send;
+	struct fanout_wait wait;
+	struct fanout_results results;
+};
+
+/**
+ * struct fanout_id - names a request
+ * @id: request id
+ * @flags: zero
+ * @reserved: zero
+ */
+struct fanout_id {
+	__u64 id;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* fanout_recv.flags */
+/* Do not block: -EAGAIN when nothing is queued. */
+#define FANOUT_RECV_NONBLOCK	(1U << 0)
+#define FANOUT_RECV_FLAGS	(FANOUT_RECV_NONBLOCK)
+
+/**
+ * struct fanout_recv - take the next request queued for the member
+ * @buf: user buffer for the payload
+ * @buf_len: its size; a larger payload gives -EMSGSIZE, @len set and the
+ *	request left queued
+ * @flags: %FANOUT_RECV_*
+ * @id: out: request id
+ * @uuid: out: conversation UUID
+ * @len: out: payload length
+ * @member: out: member index the request is for
+ * @reserved: zero
+ */
+struct fanout_recv {
+	__u64 buf;
+	__u32 buf_len;
+	__u32 flags;
+	__u64 id;
+	__u8 uuid[FANOUT_UUID_LEN];
+	__u32 len;
+	__u32 member;
+	__u64 reserved[2];
+};
+
+/**
+ * struct fanout_reply - answer a received request
+ * @id: request id, as received
+ * @buf: user address of the reply payload
+ * @len: reply payload length
+ * @status: >= 0: a reply; < 0 (a negative errno): an explicit decline,
+ *	reported to the coordinator as the failure reason
+ * @flags: zero
+ * @reserved: zero
+ *
+ * Errors: -ENOENT when the request is unknown or this endpoint did not
+ * take it; -EALREADY when the target already has a result (duplicate or
+ * late reply; counted, the result is unchanged).
+ */
+struct fanout_reply {
+	__u64 id;
+	__u64 buf;
+	__u32 len;
+	__s32 status;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved;
+};
+
+/**
+ * struct fanout_reply_recv - reply, then receive, in one call
+ * @reply: as for %FANOUT_IOC_REPLY
+ * @recv: as for %FANOUT_IOC_RECV, done when the reply was accepted
+ */
+struct fanout_reply_recv {
+	struct fanout_reply reply;
+	struct fanout_recv recv;
+};
+
+/**
+ * struct fanout_group_stats - counters of the bound group
+ * @requests: requests sent
+ * @replies: replies accepted
+ * @failures: failure notices
+ * @dup_replies: duplicate or late replies refused with -EALREADY
+ * @stale_replies: replies refused with -ENOENT
+ * @pending: requests not yet released
+ * @members_up: members with at least one agent
+ * @reserved: zero
+ */
+struct fanout_group_stats {
+	__u64 requests;
+	__u64 replies;
+	__u64 failures;
+	__u64 dup_replies;
+	__u64 stale_replies;
+	__u32 pending;
+	__u32 members_up;
+	__u64 reserved[2];
+};
+
+#define FANOUT_IOC_MAGIC	0xFA
+
+#define FANOUT_IOC_VERSION	_IOR(FANOUT_IOC_MAGIC, 0x00, struct fanout_version)
+#define FANOUT_IOC_GROUP_CREATE	_IOW(FANOUT_IOC_MAGIC, 0x01, struct fanout_group_params)
+#define FANOUT_IOC_GROUP_OPEN	_IOW(FANOUT_IOC_MAGIC, 0x02, struct fanout_group_name)
+#define FANOUT_IOC_GROUP_DESTROY _IOW(FANOUT_IOC_MAGIC, 0x03, struct fanout_group_name)
+#define FANOUT_IOC_GROUP_INFO	_IOR(FANOUT_IOC_MAGIC, 0x04, struct fanout_group_params)
+#define FANOUT_IOC_GROUP_STATS	_IOR(FANOUT_IOC_MAGIC, 0x05, struct fanout_group_stats)
+#define FANOUT_IOC_JOIN		_IOWR(FANOUT_IOC_MAGIC, 0x10, struct fanout_join)
+#define FANOUT_IOC_LEAVE	_IO(FANOUT_IOC_MAGIC, 0x11)
+#define FANOUT_IOC_RECV		_IOWR(FANOUT_IOC_MAGIC, 0x12, struct fanout_recv)
+#define FANOUT_IOC_REPLY	_IOW(FANOUT_IOC_MAGIC, 0x13, struct fanout_reply)
+#define FANOUT_IOC_REPLY_RECV	_IOWR(FANOUT_IOC_MAGIC, 0x14, struct fanout_reply_recv)
+#define FANOUT_IOC_SEND		_IOWR(FANOUT_IOC_MAGIC, 0x20, struct fanout_send)
+#define FANOUT_IOC_WAIT		_IOWR(FANOUT_IOC_MAGIC, 0x21, struct fanout_wait)
+#define FANOUT_IOC_CALL		_IOWR(FANOUT_IOC_MAGIC, 0x22, struct fanout_call)
+#define FANOUT_IOC_RESULTS	_IOWR(FANOUT_IOC_MAGIC, 0x23, struct fanout_results)
+#define FANOUT_IOC_CANCEL	_IOW(FANOUT_IOC_MAGIC, 0x24, struct fanout_id)
+#define FANOUT_IOC_RELEASE	_IOW(FANOUT_IOC_MAGIC, 0x25, struct fanout_id)
+
+#endif /* _UAPI_LINUX_FANOUT_H */
