@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fanout agents: join and leave a member, receive, reply, poll.
+ */
+#include <linux/bitmap.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "fanout.h"
+
+/* Fail every target queued for member @m with @status. Group lock held. */
+static void fanout_member_fail_queued(struct fanout_group *g, u32 m, int status)
+{
+	struct fanout_target *t, *tmp;
+
+	lockdep_assert_held(&g->lock);
+	list_for_each_entry_safe(t, tmp, &g->members[m].queue, node) {
+		fanout_target_settle(t, status, FANOUT_TARGET_FAILED);
+		fanout_request_wake(t->req);
+	}
+}
+
+/* Fail every target @ep took and did not answer. Group lock held. */
+static void fanout_ep_fail_taken(struct fanout_endpoint *ep, int status)
+{
+	struct fanout_target *t, *tmp;
+
+	list_for_each_entry_safe(t, tmp, &ep->taken, node) {
+		fanout_target_settle(t, status, FANOUT_TARGET_FAILED);
+		fanout_request_wake(t->req);
+	}
+}
+
+/* Lowest member index nobody serves, or -ENOSPC. Group lock held. */
+static int fanout_member_free_index(struct fanout_group *g)
+{
+	unsigned long m = find_first_zero_bit(g->up, g->max_members);
+
+	return m < g->max_members ? m : -ENOSPC;
+}
+
+static int fanout_join_check(struct fanout_group *g, struct fanout_endpoint *ep,
+			     const struct fanout_join *j)
+{
+	if (j->flags || j->reserved)
+		return -EINVAL;
+	if (j->member != FANOUT_MEMBER_ANY && j->member >= g->max_members)
+		return -EINVAL;
+	if (!(ep->perm & FANOUT_PERM_RECV))
+		return -EACCES;
+	return 0;
+}
+
+int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	int m, ret;
+
+	if (!g)
+		return -EBADFD;
+	ret = fanout_join_check(g, ep, j);
+	if (ret)
+		return ret;
+	mutex_lock(&ep->lock);
+	spin_lock_bh(&g->lock);
+	if (g->dead) {
+		ret = -EIDRM;
+		goto out_unlock;
+	}
+	if (ep->member >= 0) {
+		ret = -EISCONN;
+		goto out_unlock;
+	}
+	m = j->member;
+	if (j->member == FANOUT_MEMBER_ANY) {
+		m = fanout_member_free_index(g);
+		if (m < 0) {
+			ret = m;
+			goto out_unlock;
+		}
+	}
+	if (!g->members[m].nagents++)
+		__set_bit(m, g->up);
+	ep->member = m;
+	j->member = m;
+out_unlock:
+	spin_unlock_bh(&g->lock);
+	mutex_unlock(&ep->lock);
+	return ret;
+}
+
+/*
+ * @ep stops serving its member: what it took fails with -EPIPE; when it
+ * was the member's last agent the member goes down and its queue fails
+ * with -ENOTCONN. Group lock held.
+ */
+static void fanout_ep_leave_locked(struct fanout_group *g,
+				   struct fanout_endpoint *ep)
+{
+	struct fanout_member *m = &g->members[ep->member];
+
+	lockdep_assert_held(&g->lock);
+	fanout_ep_fail_taken(ep, -EPIPE);
+	if (!--m->nagents) {
+		__clear_bit(ep->member, g->up);
+		fanout_member_fail_queued(g, ep->member, -ENOTCONN);
+	}
+	ep->member = -1;
+	/*
+	 * A task of this endpoint blocked in receive must notice, and a
+	 * wake-up this endpoint consumed must reach another agent.
+	 */
+	wake_up_all(&m->wq);
+}
+
+int fanout_leave(struct fanout_endpoint *ep)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	int ret = 0;
+
+	if (!g)
+		return -EBADFD;
+	mutex_lock(&ep->lock);
+	spin_lock_bh(&g->lock);
+	if (ep->member < 0)
+		ret = -ENOTCONN;
+	else
+		fanout_ep_leave_locked(g, ep);
+	spin_unlock_bh(&g->lock);
+	mutex_unlock(&ep->lock);
+	return ret;
+}
+
+static int fanout_recv_check(const struct fanout_recv *r)
+{
+	if (r->flags & ~FANOUT_RECV_FLAGS)
+		return -EINVAL;
+	if (r->id || r->len || r->member || r->reserved[0] || r->reserved[1])
+		return -EINVAL;
+	return memchr_inv(r->uuid, 0, sizeof(r->uuid)) ? -EINVAL : 0;
+}
+
+/*
+ * Take the first target queued for @ep's member, with a reference on its
+ * request. NULL with *err set when there is none to take.
+ */
+static struct fanout_target *fanout_take(struct fanout_group *g,
+					 struct fanout_endpoint *ep,
+					 struct fanout_recv *r, int *err)
+{
+	struct fanout_target *t = NULL;
+	struct fanout_member *m;
+
+	spin_lock_bh(&g->lock);
+	if (g->dead) {
+		*err = -EIDRM;
+		goto out_unlock;
+	}
+	if (ep->member < 0) {
+		*err = -ENOTCONN;
+		goto out_unlock;
+	}
+	m = &g->members[ep->member];
+	t = list_first_entry_or_null(&m->queue, struct fanout_target, node);
+	if (!t) {
+		*err = -EAGAIN;
+		goto out_unlock;
+	}
+	if (t->payload->len > r->buf_len) {
+		r->len = t->payload->len;
+		*err = -EMSGSIZE;
+		t = NULL;
+		goto out_unlock;
+	}
+	list_move_tail(&t->node, &ep->taken);
+	m->nqueued--;
+	t->taker = ep;
+	t->state = FANOUT_TARGET_TAKEN;
+	kref_get(&t->req->ref);
+out_unlock:
+	spin_unlock_bh(&g->lock);
+	return t;
+}
+
+/* The copy to user space failed: put the target back at the head. */
+static void fanout_untake(struct fanout_group *g, struct fanout_endpoint *ep,
+			  struct fanout_target *t)
+{
+	struct fanout_member *m;
+
+	spin_lock_bh(&g->lock);
+	if (t->state == FANOUT_TARGET_TAKEN && t->taker == ep) {
+		m = &g->members[t->member];
+		list_move(&t->node, &m->queue);
+		m->nqueued++;
+		t->taker = NULL;
+		t->state = FANOUT_TARGET_QUEUED;
+		wake_up(&m->wq);
+	}
+	spin_unlock_bh(&g->lock);
+}
+
+static bool fanout_recv_ready(struct fanout_group *g,
+			      struct fanout_endpoint *ep, s32 member)
+{
+	return READ_ONCE(g->dead) || READ_ONCE(ep->member) != member ||
+	       !list_empty_careful(&g->members[member].queue);
+}
+
+/* Sleep until something is queued for the member; -ERESTARTSYS. */
+static int fanout_recv_sleep(struct fanout_group *g,
+			     struct fanout_endpoint *ep)
+{
+	s32 member = READ_ONCE(ep->member);
+	struct fanout_member *m;
+	int ret;
+
+	if (member < 0)
+		return -ENOTCONN;
+	m = &g->members[member];
+	ret = wait_event_interruptible_exclusive(m->wq,
+						 fanout_recv_ready(g, ep,
+								   member));
+	/* Pass on a wake-up this task may have consumed. */
+	if (ret && !list_empty_careful(&m->queue))
+		wake_up(&m->wq);
+	return ret;
+}
+
+int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	struct fanout_target *t;
+	struct fanout_request *req;
+	int ret;
+
+	if (!g)
+		return -EBADFD;
+	ret = fanout_recv_check(r);
+	if (ret)
+		return ret;
+	for (;;) {
+		t = fanout_take(g, ep, r, &ret);
+		if (t || ret != -EAGAIN || (r->flags & FANOUT_RECV_NONBLOCK))
+			break;
+		ret = fanout_recv_sleep(g, ep);
+		if (ret)
+			return ret;
+	}
+	if (!t)
+		return ret;
+	req = t->req;
+	if (copy_to_user(u64_to_user_ptr(r->buf), t->payload->data,
+			 t->payload->len)) {
+		fanout_untake(g, ep, t);
+		ret = -EFAULT;
+	} else {
+		r->id = req->id;
+		memcpy(r->uuid, req->uuid, sizeof(r->uuid));
+		r->len = t->payload->len;
+		r->member = t->member;
+	}
+	fanout_request_put(req);
+	return ret;
+}
+
+/* The target of request @req for member @member, by binary search. */
+static struct fanout_target *fanout_target_find(struct fanout_request *req,
+						u32 member)
+{
+	u32 lo = 0, hi = req->ntargets;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (req->targets[mid].member == member)
+			return &req->targets[mid];
+		if (req->targets[mid].member < member)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int fanout_reply_check(const struct fanout_reply *r)
+{
+	if (r->flags || r->reserved0 || r->reserved)
+		return -EINVAL;
+	if (r->status < 0 && (r->status < -MAX_ERRNO || r->len))
+		return -EINVAL;
+	if (r->len > fanout_max_payload)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Settle the target @ep took of request @r->id. Group lock held. */
+static int fanout_reply_settle(struct fanout_group *g,
+			       struct fanout_endpoint *ep,
+			       const struct fanout_reply *r,
+			       struct fanout_payload **reply)
+{
+	struct fanout_request *req;
+	struct fanout_target *t;
+
+	lockdep_assert_held(&g->lock);
+	if (ep->member < 0)
+		return -ENOTCONN;
+	req = xa_load(&g->requests, r->id);
+	t = req ? fanout_target_find(req, ep->member) : NULL;
+	if (t && (t->state == FANOUT_TARGET_REPLIED ||
+		  t->state == FANOUT_TARGET_FAILED)) {
+		g->stats.dup_replies++;
+		return -EALREADY;
+	}
+	if (!t || t->state != FANOUT_TARGET_TAKEN || t->taker != ep) {
+		g->stats.stale_replies++;
+		return -ENOENT;
+	}
+	if (r->status < 0) {
+		fanout_target_settle(t, r->status, FANOUT_TARGET_FAILED);
+	} else {
+		t->reply = *reply;
+		*reply = NULL;
+		fanout_target_settle(t, r->status, FANOUT_TARGET_REPLIED);
+	}
+	fanout_request_wake(req);
+	return 0;
+}
+
+int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	struct fanout_payload *reply = NULL;
+	int ret;
+
+	if (!g)
+		return -EBADFD;
+	ret = fanout_reply_check(r);
+	if (ret)
+		return ret;
+	if (r->status >= 0) {
+		reply = fanout_payload_from_user(r->buf, r->len);
+		if (IS_ERR(reply))
+			return PTR_ERR(reply);
+	}
+	spin_lock_bh(&g->lock);
+	ret = fanout_reply_settle(g, ep, r, &reply);
+	spin_unlock_bh(&g->lock);
+	fanout_payload_put(reply);
+	return ret;
+}
+
+int fanout_reply_recv(struct fanout_endpoint *ep,
+		      struct fanout_reply_recv *rr)
+{
+	int ret;
+
+	ret = fanout_reply(ep, &rr->reply);
+	if (ret)
+		return ret;
+	return fanout_recv(ep, &rr->recv);
+}
+
+__poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
+			   struct poll_table_struct *wait)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	s32 member;
+
+	if (!g)
+		return 0;
+	member = READ_ONCE(ep->member);
+	if (member < 0)
+		return 0;
+	poll_wait(file, &g->members[member].wq, wait);
+	if (READ_ONCE(g->dead))
+		return EPOLLERR | EPOLLHUP;
+	if (!list_empty_careful(&g->members[member].queue))
+		return EPOLLIN | EPOLLRDNORM;
+	return 0;
+}
+
+/* The endpoint closes: leave the member it serves. */
+void fanout_agent_release(struct fanout_endpoint *ep)
+{
+	struct fanout_group *g = ep->group;
+
+	spin_lock_bh(&g->lock);
+	if (ep->member >= 0)
+		fanout_ep_leave_locked(g, ep);
+	spin_unlock_bh(&g->lock);
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fanout: internal declarations shared by the module's files.
+ *
+ * Locking, in the order locks nest:
+ *
+ *  fanout_endpoint.lock (mutex): serialises the endpoint's changes of
+ *	binding and membership (create, open, join, leave, close).
+ *  fanout_net.lock (mutex): the group list of one network namespace.
+ *  fanout_group.lock (spinlock, taken with BHs off because the deadline
+ *	timer takes it): everything that changes while a group runs:
+ *	members, their queues, the request table, every target's state,
+ *	every endpoint's member index and lists, and the counters.
+ *  wait queue locks: taken inside the group lock by wake-ups.
+ *
+ * Nothing sleeps under the group lock; copies to and from user space
+ * happen outside it, on objects pinned by a reference.
+ */
+#ifndef _FANOUT_H
+#define _FANOUT_H
+
+#include <linux/fanout.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+
+struct file;
+struct net;
+struct poll_table_struct;
+struct user_namespace;
+
+/* Module parameters (main.c), read-only after load. */
+extern unsigned int fanout_max_payload;
+extern unsigned int fanout_max_pending;
+
+/* Group option defaults. */
+#define FANOUT_DEFAULT_MAX_QUEUE	1024
+#define FANOUT_DEFAULT_DEADLINE_MS	30000
+#define FANOUT_DEFAULT_INTERVAL_MS	1000
+
+/* Permission bits an endpoint was granted when it bound to a group. */
+#define FANOUT_PERM_RECV	04	/* join as an agent */
+#define FANOUT_PERM_SEND	02	/* send requests */
+
+/**
+ * struct fanout_payload - a request or reply payload, stored once
+ * @ref: holders (the request, or the target it is the payload of)
+ * @len: bytes in @data
+ * @data: the payload
+ */
+struct fanout_payload {
+	refcount_t ref;
+	u32 len;
+	u8 data[];
+};
+
+/**
+ * struct fanout_member - one member slot of a group
+ * @queue: targets waiting for an agent (fanout_target.node), in send order
+ * @nqueued: entries in @queue
+ * @nagents: agent endpoints joined as this member; up while non-zero
+ * @wq: agents waiting in receive (exclusive) and pollers
+ *
+ * All fields but @wq are protected by the group lock.
+ */
+struct fanout_member {
+	struct list_head queue;
+	u32 nqueued;
+	u32 nagents;
+	wait_queue_head_t wq;
+};
+
+/**
+ * struct fanout_target - one target of a request: about a cache line
+ * @node: in the member's queue while QUEUED, in the taker's taken list
+ *	while TAKEN, unlinked once settled
+ * @req: the request this target belongs to
+ * @payload: what the agent receives (the request's shared payload or one
+ *	of its own)
+ * @reply: the agent's reply payload, if any
+ * @taker: the endpoint that took it, while TAKEN
+ * @member: member index
+ * @status: result once settled
+ * @state: enum fanout_target_state; read without the lock with acquire
+ *	semantics: once REPLIED or FAILED, @status and @reply never change
+ *
+ * Protected by the group lock.
+ */
+struct fanout_target {
+	struct list_head node;
+	struct fanout_request *req;
+	struct fanout_payload *payload;
+	struct fanout_payload *reply;
+	struct fanout_endpoint *taker;
+	u32 member;
+	s32 status;
+	u8 state;
+};
+
+/**
+ * struct fanout_request - one fan-out
+ * @ref: the owner's reference plus one per task using it outside the
+ *	group lock (waiters, result readers, agents copying its payload)
+ * @id: key in the group's request table
+ * @uuid: conversation UUID
+ * @group: the group (kept alive by the owner endpoint's reference)
+ * @owner: the endpoint that sent it
+ * @owner_node: in the owner's request list (group lock)
+ * @deadline: fails every open target with -ETIMEDOUT
+ * @wq: coordinators waiting for it; each waiter's wake function checks
+ *	its own wake condition, so a reply wakes nobody who need not run
+ * @nreplied: targets replied (group lock; read locklessly by waiters)
+ * @nfailed: targets with a failure notice (likewise)
+ * @released: taken out of the table; no new targets settle normally
+ * @ntargets: entries in @targets
+ * @payload: the shared payload, or NULL with per-target payloads
+ * @targets: the targets, by ascending member index
+ */
+struct fanout_request {
+	struct kref ref;
+	u64 id;
+	u8 uuid[FANOUT_UUID_LEN];
+	struct fanout_group *group;
+	struct fanout_endpoint *owner;
+	struct list_head owner_node;
+	struct timer_list deadline;
+	wait_queue_head_t wq;
+	u32 nreplied;
+	u32 nfailed;
+	bool released;
+	u32 ntargets;
+	struct fanout_payload *payload;
+	struct fanout_target targets[];
+};
+
+/**
+ * struct fanout_group - a named set of members in one network namespace
+ * @ref: the namespace's registry (until destroyed) and bound endpoints
+ * @node: in fanout_net.groups (fanout_net.lock)
+ * @net: the network namespace (not referenced; cleared when destroyed)
+ * @user_ns: user namespace of the creator's network namespace, for
+ *	capability checks
+ * @name: unique in @net
+ * @uid: owner uid
+ * @gid: owner gid
+ * @cuid: creator uid
+ * @cgid: creator gid
+ * @mode: permission bits
+ * @max_members: member count
+ * @max_pending: cap on unreleased requests
+ * @max_queue: cap on queued targets per member
+ * @deadline_ms: default request deadline
+ * @interval_ms: status broadcast interval
+ * @lock: protects everything below, see the top of this file
+ * @dead: destroyed; no new binds, sends or joins
+ * @next_id: last request id handed out
+ * @requests: id -> struct fanout_request, for unreleased requests
+ * @stats: counters
+ * @up: bitmap of members with at least one agent
+ * @members: @max_members member slots
+ */
+struct fanout_group {
+	struct kref ref;
+	struct list_head node;
+	struct net *net;
+	struct user_namespace *user_ns;
+	char name[FANOUT_NAME_MAX];
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t cuid;
+	kgid_t cgid;
+	u32 mode;
+	u32 max_members;
+	u32 max_pending;
+	u32 max_queue;
+	u32 deadline_ms;
+	u32 interval_ms;
+
+	spinlock_t lock; /* see the top of this file */
+	bool dead;
+	u64 next_id;
+	struct xarray requests;
+	struct fanout_group_stats stats;
+	unsigned long *up;
+	struct fanout_member members[];
+};
+
+/**
+ * struct fanout_endpoint - one open file of /dev/fanout
+ * @lock: serialises binding and membership changes of this endpoint
+ * @group: the bound group; set once under @lock, then read freely
+ * @perm: FANOUT_PERM_* granted when binding
+ * @member: member index while joined as an agent, else -1 (group lock)
+ * @taken: targets taken and not yet answered (group lock)
+ * @requests: requests sent and not yet released (group lock)
+ *
+ * An endpoint is a coordinator, an agent, or both.
+ */
+struct fanout_endpoint {
+	struct mutex lock; /* binding and membership changes */
+	struct fanout_group *group;
+	u32 perm;
+	s32 member;
+	struct list_head taken;
+	struct list_head requests;
+};
+
+/* group.c */
+int fanout_net_init(void);
+void fanout_net_exit(void);
+struct fanout_group *fanout_ep_group(struct fanout_endpoint *ep);
+void fanout_group_put(struct fanout_group *group);
+int fanout_group_create(struct fanout_endpoint *ep,
+			struct fanout_group_params *params);
+int fanout_group_open(struct fanout_endpoint *ep,
+		      struct fanout_group_name *name);
+int fanout_group_destroy(struct fanout_endpoint *ep,
+			 struct fanout_group_name *name);
+int fanout_group_info(struct fanout_endpoint *ep,
+		      struct fanout_group_params *params);
+int fanout_group_get_stats(struct fanout_endpoint *ep,
+			   struct fanout_group_stats *stats);
+
+/* request.c */
+void fanout_target_settle(struct fanout_target *t, int status, u8 state);
+void fanout_request_wake(struct fanout_request *req);
+void fanout_request_fail_open(struct fanout_request *req, int status);
+void fanout_payload_put(struct fanout_payload *p);
+struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len);
+void fanout_request_put(struct fanout_request *req);
+int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s);
+int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w);
+int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c);
+int fanout_results(struct fanout_endpoint *ep, struct fanout_results *r);
+int fanout_cancel(struct fanout_endpoint *ep, struct fanout_id *id);
+int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id);
+void fanout_release_owned(struct fanout_endpoint *ep);
+
+/* agent.c */
+int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j);
+int fanout_leave(struct fanout_endpoint *ep);
+int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r);
+int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r);
+int fanout_reply_recv(struct fanout_endpoint *ep,
+		      struct fanout_reply_recv *rr);
+__poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
+			   struct poll_table_struct *wait);
+void fanout_agent_release(struct fanout_endpoint *ep);
+
+#endif /* _FANOUT_H */

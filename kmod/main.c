@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fanout: the /dev/fanout misc device, its ioctl dispatch and the module's
+ * load and unload.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "fanout.h"
+
+unsigned int fanout_max_payload = 65536;
+module_param_named(max_payload, fanout_max_payload, uint, 0444);
+MODULE_PARM_DESC(max_payload, "Largest request or reply payload in bytes");
+
+unsigned int fanout_max_pending = 8192;
+module_param_named(max_pending, fanout_max_pending, uint, 0444);
+MODULE_PARM_DESC(max_pending, "Default cap on unreleased requests per group");
+
+/* Largest ioctl argument structure handled on the stack. */
+union fanout_ioctl_arg {
+	struct fanout_version version;
+	struct fanout_group_params params;
+	struct fanout_group_name name;
+	struct fanout_group_stats stats;
+	struct fanout_join join;
+	struct fanout_recv recv;
+	struct fanout_reply reply;
+	struct fanout_reply_recv reply_recv;
+	struct fanout_send send;
+	struct fanout_wait wait;
+	struct fanout_call call;
+	struct fanout_results results;
+	struct fanout_id id;
+};
+
+/**
+ * struct fanout_ioctl_desc - how one ioctl is decoded
+ * @cmd: the ioctl number; its size field is the ABI's first size
+ * @handler: does the work on the kernel copy of the argument
+ */
+struct fanout_ioctl_desc {
+	unsigned int cmd;
+	int (*handler)(struct fanout_endpoint *ep, void *arg);
+};
+
+static int fanout_ioc_version(struct fanout_endpoint *ep, void *arg)
+{
+	struct fanout_version *v = arg;
+
+	v->abi_version = FANOUT_ABI_VERSION;
+	v->max_members = FANOUT_MEMBERS_MAX;
+	v->max_payload = fanout_max_payload;
+	v->max_pending = fanout_max_pending;
+	return 0;
+}
+
+static int fanout_ioc_leave(struct fanout_endpoint *ep, void *arg)
+{
+	return fanout_leave(ep);
+}
+
+/*
+ * The table holds one decoder signature; each operation gets a typed
+ * adapter so no function pointer is ever cast.
+ */
+#define FANOUT_IOC_ADAPTER(fn)						\
+static int fn##_ioc(struct fanout_endpoint *ep, void *arg)		\
+{									\
+	return fn(ep, arg);						\
+}
+
+FANOUT_IOC_ADAPTER(fanout_group_create)
+FANOUT_IOC_ADAPTER(fanout_group_open)
+FANOUT_IOC_ADAPTER(fanout_group_destroy)
+FANOUT_IOC_ADAPTER(fanout_group_info)
+FANOUT_IOC_ADAPTER(fanout_group_get_stats)
+FANOUT_IOC_ADAPTER(fanout_join)
+FANOUT_IOC_ADAPTER(fanout_recv)
+FANOUT_IOC_ADAPTER(fanout_reply)
+FANOUT_IOC_ADAPTER(fanout_reply_recv)
+FANOUT_IOC_ADAPTER(fanout_send)
+FANOUT_IOC_ADAPTER(fanout_wait)
+FANOUT_IOC_ADAPTER(fanout_call)
+FANOUT_IOC_ADAPTER(fanout_results)
+FANOUT_IOC_ADAPTER(fanout_cancel)
+FANOUT_IOC_ADAPTER(fanout_release_request)
+
+static const struct fanout_ioctl_desc fanout_ioctls[] = {
+	{ FANOUT_IOC_VERSION, fanout_ioc_version },
+	{ FANOUT_IOC_GROUP_CREATE, fanout_group_create_ioc },
+	{ FANOUT_IOC_GROUP_OPEN, fanout_group_open_ioc },
+	{ FANOUT_IOC_GROUP_DESTROY, fanout_group_destroy_ioc },
+	{ FANOUT_IOC_GROUP_INFO, fanout_group_info_ioc },
+	{ FANOUT_IOC_GROUP_STATS, fanout_group_get_stats_ioc },
+	{ FANOUT_IOC_JOIN, fanout_join_ioc },
+	{ FANOUT_IOC_LEAVE, fanout_ioc_leave },
+	{ FANOUT_IOC_RECV, fanout_recv_ioc },
+	{ FANOUT_IOC_REPLY, fanout_reply_ioc },
+	{ FANOUT_IOC_REPLY_RECV, fanout_reply_recv_ioc },
+	{ FANOUT_IOC_SEND, fanout_send_ioc },
+	{ FANOUT_IOC_WAIT, fanout_wait_ioc },
+	{ FANOUT_IOC_CALL, fanout_call_ioc },
+	{ FANOUT_IOC_RESULTS, fanout_results_ioc },
+	{ FANOUT_IOC_CANCEL, fanout_cancel_ioc },
+	{ FANOUT_IOC_RELEASE, fanout_release_request_ioc },
+};
+
+static const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
+{
+	unsigned int i;
+
+	if (_IOC_TYPE(cmd) != FANOUT_IOC_MAGIC)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(fanout_ioctls); i++) {
+		unsigned int known = fanout_ioctls[i].cmd;
+
+		if (_IOC_NR(known) == _IOC_NR(cmd) &&
+		    _IOC_DIR(known) == _IOC_DIR(cmd))
+			return &fanout_ioctls[i];
+	}
+	return NULL;
+}
+
+/**
+ * fanout_ioctl_run() - decode, run and answer one ioctl-style command
+ * @ep: the endpoint
+ * @cmd: ioctl number; its size field is the caller's structure size
+ * @uarg: user address of the argument
+ *
+ * The caller's structure may be larger than ours (its tail must be zero)
+ * but not smaller than the ABI's first version. The structure is copied
+ * back for commands that return data, even on error, so that outputs
+ * such as a request id reach the caller of an interrupted call.
+ *
+ * Return: the handler's result, -ENOTTY for an unknown command, -EINVAL
+ * for a short structure, -E2BIG for a non-zero unknown tail, -EFAULT.
+ */
+static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
+			     void __user *uarg)
+{
+	const struct fanout_ioctl_desc *desc = fanout_ioctl_lookup(cmd);
+	union fanout_ioctl_arg karg;
+	size_t usize = _IOC_SIZE(cmd);
+	size_t ksize;
+	int ret;
+
+	if (!desc)
+		return -ENOTTY;
+	ksize = _IOC_SIZE(desc->cmd);
+	if (ksize && usize < ksize)
+		return -EINVAL;
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
+		if (ret)
+			return ret;
+	} else {
+		memset(&karg, 0, ksize);
+	}
+
+	ret = desc->handler(ep, &karg);
+
+	if (_IOC_DIR(cmd) & _IOC_READ) {
+		if (copy_to_user(uarg, &karg, ksize) ||
+		    clear_user(uarg + ksize, usize - ksize))
+			return -EFAULT;
+	}
+	return ret;
+}
+
+static long fanout_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	return fanout_ioctl_run(file->private_data, cmd, (void __user *)arg);
+}
+
+static int fanout_open(struct inode *inode, struct file *file)
+{
+	struct fanout_endpoint *ep;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
+	if (!ep)
+		return -ENOMEM;
+	mutex_init(&ep->lock);
+	ep->member = -1;
+	INIT_LIST_HEAD(&ep->taken);
+	INIT_LIST_HEAD(&ep->requests);
+	file->private_data = ep;
+	return nonseekable_open(inode, file);
+}
+
+static int fanout_release(struct inode *inode, struct file *file)
+{
+	struct fanout_endpoint *ep = file->private_data;
+
+	if (ep->group) {
+		fanout_agent_release(ep);
+		fanout_release_owned(ep);
+		fanout_group_put(ep->group);
+	}
+	mutex_destroy(&ep->lock);
+	kfree(ep);
+	return 0;
+}
+
+static __poll_t fanout_poll(struct file *file, struct poll_table_struct *wait)
+{
+	return fanout_agent_poll(file->private_data, file, wait);
+}
+
+static const struct file_operations fanout_fops = {
+	.owner		= THIS_MODULE,
+	.open		= fanout_open,
+	.release	= fanout_release,
+	.poll		= fanout_poll,
+	.unlocked_ioctl	= fanout_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice fanout_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "fanout",
+	.fops	= &fanout_fops,
+	.mode	= 0666,
+};
+
+static int __init fanout_init(void)
+{
+	int ret;
+
+	if (!fanout_max_payload || !fanout_max_pending) {
+		pr_err("max_payload and max_pending must not be zero\n");
+		return -EINVAL;
+	}
+	ret = fanout_net_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&fanout_misc);
+	if (ret)
+		goto err_net;
+	return 0;
+
+err_net:
+	fanout_net_exit();
+	return ret;
+}
+
+static void __exit fanout_exit(void)
+{
+	misc_deregister(&fanout_misc);
+	fanout_net_exit();
+}
+
+module_init(fanout_init);
+module_exit(fanout_exit);
+
+MODULE_DESCRIPTION("Fan-out requests to many agents and gather every answer");
+MODULE_AUTHOR("The fanout developers");
+MODULE_LICENSE("GPL");

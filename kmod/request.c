@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fanout requests, the coordinator's side: send, wait, call, results,
+ * cancel and release, and the deadline timer.
+ */
+#include <linux/bitmap.h>
+#include <linux/hrtimer.h>
+#include <linux/jiffies.h>
+#include <linux/overflow.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uuid.h>
+
+#include "fanout.h"
+
+void fanout_payload_put(struct fanout_payload *p)
+{
+	if (p && refcount_dec_and_test(&p->ref))
+		kvfree(p);
+}
+
+/* A payload of @len bytes copied from user address @addr. */
+struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len)
+{
+	struct fanout_payload *p;
+
+	if (len > fanout_max_payload)
+		return ERR_PTR(-EMSGSIZE);
+	p = kvmalloc(struct_size(p, data, len), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&p->ref, 1);
+	p->len = len;
+	if (copy_from_user(p->data, u64_to_user_ptr(addr), len)) {
+		kvfree(p);
+		return ERR_PTR(-EFAULT);
+	}
+	return p;
+}
+
+static void fanout_request_free(struct kref *ref)
+{
+	struct fanout_request *req = container_of(ref, struct fanout_request,
+						  ref);
+	u32 i;
+
+	for (i = 0; i < req->ntargets; i++) {
+		if (req->targets[i].payload != req->payload)
+			fanout_payload_put(req->targets[i].payload);
+		fanout_payload_put(req->targets[i].reply);
+	}
+	fanout_payload_put(req->payload);
+	kvfree(req);
+}
+
+void fanout_request_put(struct fanout_request *req)
+{
+	kref_put(&req->ref, fanout_request_free);
+}
+
+static bool fanout_target_open(const struct fanout_target *t)
+{
+	return t->state == FANOUT_TARGET_QUEUED ||
+	       t->state == FANOUT_TARGET_TAKEN;
+}
+
+/**
+ * fanout_target_settle() - give an open target its result
+ * @t: the target, QUEUED or TAKEN
+ * @status: agent status, or the failure reason
+ * @state: %FANOUT_TARGET_REPLIED or %FANOUT_TARGET_FAILED
+ *
+ * Unlinks the target from the queue or taken list it is on. The caller
+ * holds the group lock and wakes the request's waiters afterwards.
+ */
+void fanout_target_settle(struct fanout_target *t, int status, u8 state)
+{
+	struct fanout_request *req = t->req;
+	struct fanout_group *g = req->group;
+
+	lockdep_assert_held(&g->lock);
+	if (t->state == FANOUT_TARGET_QUEUED)
+		g->members[t->member].nqueued--;
+	list_del_init(&t->node);
+	t->taker = NULL;
+	t->status = status;
+	/* Readers of a settled target's result pair with this release. */
+	smp_store_release(&t->state, state);
+	if (state == FANOUT_TARGET_REPLIED) {
+		WRITE_ONCE(req->nreplied, req->nreplied + 1);
+		g->stats.replies++;
+	} else {
+		WRITE_ONCE(req->nfailed, req->nfailed + 1);
+		g->stats.failures++;
+	}
+}
+
+/* Fail every open target of @req with @status. Group lock held. */
+void fanout_request_fail_open(struct fanout_request *req, int status)
+{
+	u32 i;
+
+	for (i = 0; i < req->ntargets; i++)
+		if (fanout_target_open(&req->targets[i]))
+			fanout_target_settle(&req->targets[i], status,
+					     FANOUT_TARGET_FAILED);
+}
+
+static bool fanout_request_settled(const struct fanout_request *req)
+{
+	return READ_ONCE(req->nreplied) + READ_ONCE(req->nfailed) >=
+	       req->ntargets;
+}
+
+static bool fanout_wake_cond(const struct fanout_request *req, u32 mode,
+			     u32 quorum)
+{
+	if (fanout_request_settled(req))
+		return true;
+	switch (mode) {
+	case FANOUT_WAIT_FAILFAST:
+		return READ_ONCE(req->nfailed) > 0;
+	case FANOUT_WAIT_QUORUM:
+		return READ_ONCE(req->nreplied) >= quorum;
+	default:
+		return false;
+	}
+}
+
+/**
+ * struct fanout_waiter - a coordinator parked on a request
+ * @wqe: entry in fanout_request.wq
+ * @req: the request
+ * @mode: enum fanout_wait_mode
+ * @quorum: replies wanted with %FANOUT_WAIT_QUORUM
+ */
+struct fanout_waiter {
+	struct wait_queue_entry wqe;
+	struct fanout_request *req;
+	u32 mode;
+	u32 quorum;
+};
+
+/* Wake the waiter only once its own condition holds: one switch a wait. */
+static int fanout_waiter_wake(struct wait_queue_entry *wqe, unsigned int mode,
+			      int sync, void *key)
+{
+	struct fanout_waiter *w = container_of(wqe, struct fanout_waiter, wqe);
+
+	if (!fanout_wake_cond(w->req, w->mode, w->quorum))
+		return 0;
+	return default_wake_function(wqe, mode, sync, key);
+}
+
+/* Let waiters whose condition now holds run. Group lock held. */
+void fanout_request_wake(struct fanout_request *req)
+{
+	if (wq_has_sleeper(&req->wq))
+		wake_up(&req->wq);
+}
+
+static void fanout_deadline_expired(struct timer_list *timer)
+{
+	struct fanout_request *req = from_timer(req, timer, deadline);
+	struct fanout_group *g = req->group;
+
+	spin_lock_bh(&g->lock);
+	fanout_request_fail_open(req, -ETIMEDOUT);
+	fanout_request_wake(req);
+	spin_unlock_bh(&g->lock);
+}
+
+static int fanout_send_check(struct fanout_group *g, struct fanout_endpoint *ep,
+			     const struct fanout_send *s)
+{
+	if (s->flags & ~FANOUT_SEND_FLAGS)
+		return -EINVAL;
+	if (s->id || s->ntargets || s->reserved0 || s->reserved[0] ||
+	    s->reserved[1])
+		return -EINVAL;
+	if (s->targets && (!s->targets_bits || s->targets_bits > g->max_members))
+		return -EINVAL;
+	if (!s->targets && s->targets_bits)
+		return -EINVAL;
+	if (!(s->flags & FANOUT_SEND_PER_TARGET) &&
+	    s->payload_len > fanout_max_payload)
+		return -EMSGSIZE;
+	if (!(ep->perm & FANOUT_PERM_SEND))
+		return -EACCES;
+	return 0;
+}
+
+/* The target bitmap: the caller's, or the members up right now. */
+static int fanout_send_targets(struct fanout_group *g,
+			       const struct fanout_send *s,
+			       unsigned long *bits)
+{
+	size_t words = DIV_ROUND_UP(s->targets_bits, 64);
+	u64 *arr;
+
+	if (!s->targets) {
+		spin_lock_bh(&g->lock);
+		bitmap_copy(bits, g->up, g->max_members);
+		spin_unlock_bh(&g->lock);
+		return 0;
+	}
+	arr = memdup_user(u64_to_user_ptr(s->targets), words * sizeof(u64));
+	if (IS_ERR(arr))
+		return PTR_ERR(arr);
+	bitmap_from_arr64(bits, arr, s->targets_bits);
+	kfree(arr);
+	if (bitmap_empty(bits, s->targets_bits))
+		return -EINVAL;
+	return 0;
+}
+
+/* One payload per target, from an array of struct fanout_buf. */
+static int fanout_send_per_target(struct fanout_request *req,
+				  const struct fanout_send *s)
+{
+	struct fanout_buf __user *ubufs = u64_to_user_ptr(s->payload);
+	struct fanout_payload *p;
+	struct fanout_buf buf;
+	u32 i;
+
+	if (s->payload_len != req->ntargets)
+		return -EINVAL;
+	for (i = 0; i < req->ntargets; i++) {
+		if (copy_from_user(&buf, &ubufs[i], sizeof(buf)))
+			return -EFAULT;
+		if (buf.reserved)
+			return -EINVAL;
+		p = fanout_payload_from_user(buf.addr, buf.len);
+		if (IS_ERR(p))
+			return PTR_ERR(p);
+		req->targets[i].payload = p;
+	}
+	return 0;
+}
+
+static int fanout_send_payload(struct fanout_request *req,
+			       const struct fanout_send *s)
+{
+	u32 i;
+
+	if (s->flags & FANOUT_SEND_PER_TARGET)
+		return fanout_send_per_target(req, s);
+	req->payload = fanout_payload_from_user(s->payload, s->payload_len);
+	if (IS_ERR(req->payload)) {
+		int ret = PTR_ERR(req->payload);
+
+		req->payload = NULL;
+		return ret;
+	}
+	for (i = 0; i < req->ntargets; i++)
+		req->targets[i].payload = req->payload;
+	return 0;
+}
+
+static struct fanout_request *fanout_request_alloc(struct fanout_group *g,
+						   struct fanout_endpoint *ep,
+						   const unsigned long *bits)
+{
+	u32 n = bitmap_weight(bits, g->max_members);
+	struct fanout_request *req;
+	u32 i = 0, m;
+
+	req = kvzalloc(struct_size(req, targets, n), GFP_KERNEL_ACCOUNT);
+	if (!req)
+		return NULL;
+	kref_init(&req->ref);
+	req->group = g;
+	req->owner = ep;
+	req->ntargets = n;
+	INIT_LIST_HEAD(&req->owner_node);
+	init_waitqueue_head(&req->wq);
+	timer_setup(&req->deadline, fanout_deadline_expired, 0);
+	for_each_set_bit(m, bits, g->max_members) {
+		struct fanout_target *t = &req->targets[i++];
+
+		INIT_LIST_HEAD(&t->node);
+		t->req = req;
+		t->member = m;
+		t->state = FANOUT_TARGET_QUEUED;
+	}
+	return req;
+}
+
+/* Hand each target to its member's queue, or fail it at once. */
+static void fanout_request_queue(struct fanout_request *req)
+{
+	struct fanout_group *g = req->group;
+	u32 i;
+
+	lockdep_assert_held(&g->lock);
+	for (i = 0; i < req->ntargets; i++) {
+		struct fanout_target *t = &req->targets[i];
+		struct fanout_member *m = &g->members[t->member];
+
+		if (!m->nagents) {
+			fanout_target_settle(t, -ENOTCONN,
+					     FANOUT_TARGET_FAILED);
+		} else if (m->nqueued >= g->max_queue) {
+			fanout_target_settle(t, -ENOBUFS,
+					     FANOUT_TARGET_FAILED);
+		} else {
+			list_add_tail(&t->node, &m->queue);
+			m->nqueued++;
+			/* Exclusive waiters: one idle agent runs. */
+			wake_up(&m->wq);
+		}
+	}
+}
+
+/* Make @req visible and start it; -EAGAIN over the pending cap. */
+static int fanout_request_start(struct fanout_request *req, u32 deadline_ms)
+{
+	struct fanout_group *g = req->group;
+	int ret;
+
+	ret = xa_reserve(&g->requests, req->id, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	spin_lock_bh(&g->lock);
+	if (g->dead) {
+		ret = -EIDRM;
+	} else if (g->stats.pending >= g->max_pending) {
+		ret = -EAGAIN;
+	} else {
+		/* Cannot fail: the slot is reserved. */
+		xa_store(&g->requests, req->id, req, GFP_NOWAIT);
+		list_add_tail(&req->owner_node, &req->owner->requests);
+		g->stats.pending++;
+		g->stats.requests++;
+		fanout_request_queue(req);
+		mod_timer(&req->deadline,
+			  jiffies + msecs_to_jiffies(deadline_ms));
+	}
+	spin_unlock_bh(&g->lock);
+	if (ret)
+		xa_release(&g->requests, req->id);
+	return ret;
+}
+
+int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	struct fanout_request *req;
+	unsigned long *bits;
+	int ret;
+
+	if (!g)
+		return -EBADFD;
+	ret = fanout_send_check(g, ep, s);
+	if (ret)
+		return ret;
+	bits = bitmap_zalloc(g->max_members, GFP_KERNEL);
+	if (!bits)
+		return -ENOMEM;
+	ret = fanout_send_targets(g, s, bits);
+	if (ret)
+		goto out_bits;
+	req = fanout_request_alloc(g, ep, bits);
+	if (!req) {
+		ret = -ENOMEM;
+		goto out_bits;
+	}
+	ret = fanout_send_payload(req, s);
+	if (ret)
+		goto out_req;
+	if (s->flags & FANOUT_SEND_UUID)
+		memcpy(req->uuid, s->uuid, sizeof(req->uuid));
+	else
+		generate_random_uuid(req->uuid);
+	spin_lock_bh(&g->lock);
+	req->id = ++g->next_id;
+	spin_unlock_bh(&g->lock);
+	ret = fanout_request_start(req, s->deadline_ms ?: g->deadline_ms);
+	if (ret)
+		goto out_req;
+	s->id = req->id;
+	s->ntargets = req->ntargets;
+	memcpy(s->uuid, req->uuid, sizeof(s->uuid));
+	bitmap_free(bits);
+	return 0;
+
+out_req:
+	fanout_request_put(req);
+out_bits:
+	bitmap_free(bits);
+	return ret;
+}
+
+/* The request @id sent by @ep, with a reference; NULL if there is none. */
+static struct fanout_request *fanout_request_get(struct fanout_endpoint *ep,
+						 u64 id)
+{
+	struct fanout_group *g = ep->group;
+	struct fanout_request *req;
+
+	spin_lock_bh(&g->lock);
+	req = xa_load(&g->requests, id);
+	if (req && req->owner == ep)
+		kref_get(&req->ref);
+	else
+		req = NULL;
+	spin_unlock_bh(&g->lock);
+	return req;
+}
+
+static int fanout_wait_check(const struct fanout_wait *w)
+{
+	if (w->flags & ~FANOUT_WAIT_FLAGS)
+		return -EINVAL;
+	if (w->ntargets || w->nreplied || w->nfailed || w->reserved[0] ||
+	    w->reserved[1])
+		return -EINVAL;
+	if (!(w->flags & FANOUT_WAIT_TIMEOUT) && w->timeout_ns)
+		return -EINVAL;
+	switch (w->mode) {
+	case FANOUT_WAIT_ALL:
+	case FANOUT_WAIT_FAILFAST:
+		return w->quorum ? -EINVAL : 0;
+	case FANOUT_WAIT_QUORUM:
+		return w->quorum ? 0 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Park until @w's condition holds on @req, a signal, or the timeout. */
+static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
+{
+	struct fanout_waiter waiter = {
+		.req = req, .mode = w->mode, .quorum = w->quorum,
+	};
+	bool timed = w->flags & FANOUT_WAIT_TIMEOUT;
+	ktime_t expires = 0;
+	int ret = 0;
+
+	if (timed)
+		expires = ktime_add_safe(ktime_get(),
+					 ns_to_ktime(min_t(u64, w->timeout_ns,
+							   KTIME_MAX)));
+	init_waitqueue_func_entry(&waiter.wqe, fanout_waiter_wake);
+	waiter.wqe.private = current;
+	add_wait_queue(&req->wq, &waiter.wqe);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (fanout_wake_cond(req, w->mode, w->quorum))
+			break;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!timed) {
+			schedule();
+		} else if (!schedule_hrtimeout_range(&expires,
+						     current->timer_slack_ns,
+						     HRTIMER_MODE_ABS)) {
+			ret = fanout_wake_cond(req, w->mode, w->quorum) ?
+			      0 : -ETIME;
+			break;
+		}
+	}
+	__set_current_state(TASK_RUNNING);
+	remove_wait_queue(&req->wq, &waiter.wqe);
+
+	w->ntargets = req->ntargets;
+	w->nreplied = READ_ONCE(req->nreplied);
+	w->nfailed = READ_ONCE(req->nfailed);
+	return ret;
+}
+
+int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w)
+{
+	struct fanout_request *req;
+	int ret;
+
+	if (!ep->group)
+		return -EBADFD;
+	ret = fanout_wait_check(w);
+	if (ret)
+		return ret;
+	req = fanout_request_get(ep, w->id);
+	if (!req)
+		return -ENOENT;
+	ret = fanout_wait_on(req, w);
+	fanout_request_put(req);
+	return ret;
+}
+
+/* Copy one target's result into the caller's entry @ures. */
+static int fanout_result_copy(struct fanout_target *t,
+			      struct fanout_result __user *ures)
+{
+	struct fanout_result res;
+	u8 state;
+
+	if (copy_from_user(&res, ures, sizeof(res)))
+		return -EFAULT;
+	if (res.reserved)
+		return -EINVAL;
+	/* Pairs with fanout_target_settle(): a settled result is stable. */
+	state = smp_load_acquire(&t->state);
+	res.member = t->member;
+	res.state = state;
+	res.status = 0;
+	res.reply_len = 0;
+	if (state == FANOUT_TARGET_REPLIED || state == FANOUT_TARGET_FAILED)
+		res.status = t->status;
+	if (state == FANOUT_TARGET_REPLIED && t->reply) {
+		res.reply_len = t->reply->len;
+		if (res.reply_buf &&
+		    copy_to_user(u64_to_user_ptr(res.reply_buf), t->reply->data,
+				 min(res.reply_len, res.reply_buf_len)))
+			return -EFAULT;
+	}
+	if (copy_to_user(ures, &res, sizeof(res)))
+		return -EFAULT;
+	return 0;
+}
+
+static int fanout_results_check(const struct fanout_results *r)
+{
+	if (r->flags & ~FANOUT_RESULTS_FLAGS)
+		return -EINVAL;
+	if (r->ntargets || r->nreplied || r->nfailed || r->reserved[0] ||
+	    r->reserved[1])
+		return -EINVAL;
+	return 0;
+}
+
+/* Take @req out of service: open targets fail with -ECANCELED. */
+static void fanout_request_unlink(struct fanout_request *req)
+{
+	struct fanout_group *g = req->group;
+
+	lockdep_assert_held(&g->lock);
+	if (req->released)
+		return;
+	req->released = true;
+	fanout_request_fail_open(req, -ECANCELED);
+	fanout_request_wake(req);
+	xa_erase(&g->requests, req->id);
+	list_del_init(&req->owner_node);
+	g->stats.pending--;
+}
+
+/* Drop the owner's reference once the deadline timer is gone. */
+static void fanout_request_finish(struct fanout_request *req)
+{
+	timer_shutdown_sync(&req->deadline);
+	fanout_request_put(req);
+}
+
+/* Release @req, on which the caller holds an extra reference. */
+static void fanout_request_release(struct fanout_request *req)
+{
+	struct fanout_group *g = req->group;
+	bool was_released;
+
+	spin_lock_bh(&g->lock);
+	was_released = req->released;
+	fanout_request_unlink(req);
+	spin_unlock_bh(&g->lock);
+	if (!was_released)
+		fanout_request_finish(req);
+}
+
+static int fanout_results_read(struct fanout_request *req,
+			       struct fanout_results *r)
+{
+	struct fanout_result __user *ures = u64_to_user_ptr(r->results);
+	u32 i, n;
+	int ret;
+
+	if (r->first > req->ntargets)
+		return -EINVAL;
+	n = min(r->count, req->ntargets - r->first);
+	for (i = 0; i < n; i++) {
+		ret = fanout_result_copy(&req->targets[r->first + i], &ures[i]);
+		if (ret)
+			return ret;
+	}
+	r->count = n;
+	r->ntargets = req->ntargets;
+	r->nreplied = READ_ONCE(req->nreplied);
+	r->nfailed = READ_ONCE(req->nfailed);
+	if (r->flags & FANOUT_RESULTS_RELEASE)
+		fanout_request_release(req);
+	return 0;
+}
+
+int fanout_results(struct fanout_endpoint *ep, struct fanout_results *r)
+{
+	struct fanout_request *req;
+	int ret;
+
+	if (!ep->group)
+		return -EBADFD;
+	ret = fanout_results_check(r);
+	if (ret)
+		return ret;
+	req = fanout_request_get(ep, r->id);
+	if (!req)
+		return -ENOENT;
+	ret = fanout_results_read(req, r);
+	fanout_request_put(req);
+	return ret;
+}
+
+int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
+{
+	struct fanout_request *req;
+	int ret;
+
+	if (!ep->group)
+		return -EBADFD;
+	if (c->wait.id || c->results.id)
+		return -EINVAL;
+	ret = fanout_wait_check(&c->wait);
+	if (ret)
+		return ret;
+	ret = fanout_results_check(&c->results);
+	if (ret)
+		return ret;
+	ret = fanout_send(ep, &c->send);
+	if (ret)
+		return ret;
+	c->wait.id = c->send.id;
+	c->results.id = c->send.id;
+	req = fanout_request_get(ep, c->send.id);
+	if (!req)
+		return -ENOENT;
+	ret = fanout_wait_on(req, &c->wait);
+	if (!ret)
+		ret = fanout_results_read(req, &c->results);
+	fanout_request_put(req);
+	return ret;
+}
+
+static int fanout_id_check(struct fanout_endpoint *ep,
+			   const struct fanout_id *id)
+{
+	if (!ep->group)
+		return -EBADFD;
+	if (id->flags || id->reserved)
+		return -EINVAL;
+	return 0;
+}
+
+int fanout_cancel(struct fanout_endpoint *ep, struct fanout_id *id)
+{
+	struct fanout_request *req;
+	int ret;
+
+	ret = fanout_id_check(ep, id);
+	if (ret)
+		return ret;
+	req = fanout_request_get(ep, id->id);
+	if (!req)
+		return -ENOENT;
+	spin_lock_bh(&ep->group->lock);
+	fanout_request_fail_open(req, -ECANCELED);
+	fanout_request_wake(req);
+	spin_unlock_bh(&ep->group->lock);
+	fanout_request_put(req);
+	return 0;
+}
+
+int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id)
+{
+	struct fanout_request *req;
+	int ret;
+
+	ret = fanout_id_check(ep, id);
+	if (ret)
+		return ret;
+	req = fanout_request_get(ep, id->id);
+	if (!req)
+		return -ENOENT;
+	fanout_request_release(req);
+	fanout_request_put(req);
+	return 0;
+}
+
+/* The endpoint closes: cancel and free every request it still owns. */
+void fanout_release_owned(struct fanout_endpoint *ep)
+{
+	struct fanout_group *g = ep->group;
+	struct fanout_request *req;
+
+	for (;;) {
+		spin_lock_bh(&g->lock);
+		req = list_first_entry_or_null(&ep->requests,
+					       struct fanout_request,
+					       owner_node);
+		if (req)
+			fanout_request_unlink(req);
+		spin_unlock_bh(&g->lock);
+		if (!req)
+			break;
+		fanout_request_finish(req);
+	}
+}
