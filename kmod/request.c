@@ -80,9 +80,12 @@ void fanout_target_settle(struct fanout_target *t, int status, u8 state)
 	struct fanout_group *g = req->group;
 
 	lockdep_assert_held(&g->lock);
-	if (t->state == FANOUT_TARGET_QUEUED)
-		g->members[t->member].nqueued--;
-	list_del_init(&t->node);
+	/* A target failed at send time was never on a queue. */
+	if (!list_empty(&t->node)) {
+		if (t->state == FANOUT_TARGET_QUEUED)
+			g->members[t->member].nqueued--;
+		list_del_init(&t->node);
+	}
 	t->taker = NULL;
 	t->status = status;
 	/* Readers of a settled target's result pair with this release. */

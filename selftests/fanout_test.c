@@ -298,6 +298,49 @@ TEST_F(group, agent_sigkill)
 	close(taken);
 }
 
+/*
+ * Targets that fail at send time leave the member's queue accounting
+ * alone: with room for one queued request, a member that was down for
+ * many requests still takes one once up.
+ */
+TEST(down_member_keeps_queue_room)
+{
+	struct fanout_group_params p = { .mode = 0600, .max_members = 1,
+					 .max_queue = 1 };
+	char name[FANOUT_NAME_MAX];
+	struct fanout_call c;
+	struct results r;
+	int co, ag;
+
+	fanout_test_name(name, "room");
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	co = fanout_open(0);
+	ASSERT_LE(0, co);
+	ASSERT_EQ(0, fanout_group_create(co, &p));
+	results_init(&r, 1);
+	for (int i = 0; i < 3; i++) {
+		__u64 bits = 1;
+
+		call_init(&c, &r, "x", 1);
+		c.send.targets = (unsigned long)&bits;
+		c.send.targets_bits = 1;
+		ASSERT_EQ(0, fanout_call(co, &c));
+		EXPECT_EQ(-ENOTCONN, r.res[0].status);
+	}
+	ag = fanout_test_agent(name, 0);
+	ASSERT_LE(0, ag);
+	call_init(&c, &r, "x", 1);
+	c.results.flags = 0;
+	c.wait.flags = FANOUT_WAIT_TIMEOUT;
+	EXPECT_EQ(-ETIME, fanout_call(co, &c));
+	EXPECT_EQ(0, c.wait.nfailed);
+	read_results(_metadata, co, c.send.id, &r, FANOUT_RESULTS_RELEASE);
+	EXPECT_EQ(FANOUT_TARGET_QUEUED, r.res[0].state);
+	fanout_close(ag);
+	fanout_close(co);
+	results_free(&r);
+}
+
 /* A silent agent: -ETIMEDOUT at the deadline, replies for the rest. */
 TEST_F(group, deadline)
 {
