@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -111,6 +112,32 @@ TEST_F(dev, version_bad_pointer)
 {
 	EXPECT_EQ(-EFAULT, fanout_version(self->fd, NULL));
 	EXPECT_EQ(-EFAULT, fanout_version(self->fd, (void *)8));
+}
+
+static long read_param(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/fanout/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+/* The limits are module parameters, readable in sysfs. */
+TEST_F(dev, limits_in_sysfs)
+{
+	struct fanout_version v;
+
+	ASSERT_EQ(0, fanout_version(self->fd, &v));
+	EXPECT_EQ(v.max_payload, read_param("max_payload"));
+	EXPECT_EQ(v.max_pending, read_param("max_pending"));
 }
 
 TEST_F(dev, open_bad_flags)
