@@ -638,4 +638,37 @@ TEST_F(group, context_switches)
 	results_free(&r);
 }
 
+/*
+ * A request wakes one idle agent of its member, not the whole pool:
+ * four agents serving one member switch about once per request in all,
+ * where a thundering herd would switch four times.
+ */
+TEST_F(group, pool_wakes_one_agent)
+{
+	const int pool = 4, calls = 100;
+	struct agent a[4];
+	struct fanout_call c;
+	struct results r;
+	long handled = 0, switches = 0;
+
+	for (int i = 0; i < pool; i++)
+		ASSERT_EQ(0, agent_start(&a[i], self->name, 0, AGENT_ECHO));
+	results_init(&r, 1);
+	for (int i = 0; i < calls; i++) {
+		call_init(&c, &r, "pool", 4);
+		ASSERT_EQ(0, fanout_call(self->co, &c));
+		ASSERT_EQ(1, c.results.nreplied);
+	}
+	agents_stop(a, pool, self->co, self->name);
+	for (int i = 0; i < pool; i++) {
+		handled += a[i].handled;
+		switches += a[i].nvcsw;
+	}
+	TH_LOG("pool of %d: %ld switches for %ld requests", pool, switches,
+	       handled);
+	EXPECT_EQ(calls, handled);
+	EXPECT_GE(2 * calls, switches);
+	results_free(&r);
+}
+
 TEST_HARNESS_MAIN
