@@ -4,7 +4,9 @@
  * notices for dead, silent, declining and absent agents, the wake
  * conditions, signals, subsets, coordinator death and wake-up counts.
  */
+#include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -636,6 +638,37 @@ TEST_F(group, context_switches)
 		EXPECT_GE(2 * a[i].handled, a[i].nvcsw);
 	}
 	results_free(&r);
+}
+
+/* poll() and epoll report an agent readable exactly while it has work. */
+TEST_F(group, poll_readiness)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct pollfd pfd;
+	struct fanout_recv rcv;
+	int ag, ep;
+	__u64 id;
+
+	ag = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, ag);
+	pfd = (struct pollfd){ .fd = ag, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, ag, &ev));
+
+	id = send_to(_metadata, self->co, 0);
+	/* Blocks until the queued request makes the agent readable. */
+	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, -1));
+	EXPECT_TRUE(ev.events & EPOLLIN);
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+	ASSERT_EQ(0, recv_one(ag, FANOUT_RECV_NONBLOCK, &rcv));
+	EXPECT_EQ(id, rcv.id);
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	close(ep);
+	fanout_close(ag);
 }
 
 /*

@@ -354,13 +354,16 @@ main() {
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/vm-run.XXXXXX")
 	trap 'rm -rf "$WORK"' EXIT
 	ROOT=$WORK/root
-	LOG=$CACHE/last-console.log
+	# Private to this run (runs may share a cache); kept as last-console.log.
+	LOG=$WORK/console.log
 	RMMOD_NAME=$(modinfo -F name "$MODULE" 2>/dev/null || true)
 	[ -n "$RMMOD_NAME" ] || { RMMOD_NAME=${MODULE##*/}; RMMOD_NAME=${RMMOD_NAME%.ko}; }
 	safe_name "$RMMOD_NAME"
 	KIMG=$(kernel_image "$KERNEL")
 	build_initramfs
 	run_qemu
+	cp "$LOG" "$CACHE/last-console.log.$$" &&
+		mv -f "$CACHE/last-console.log.$$" "$CACHE/last-console.log"
 	verdict
 }
 
