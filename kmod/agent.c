@@ -83,7 +83,7 @@ int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j)
 	}
 	if (!g->members[m].nagents++)
 		__set_bit(m, g->up);
-	ep->member = m;
+	WRITE_ONCE(ep->member, m);
 	j->member = m;
 out_unlock:
 	spin_unlock_bh(&g->lock);
@@ -107,7 +107,7 @@ static void fanout_ep_leave_locked(struct fanout_group *g,
 		__clear_bit(ep->member, g->up);
 		fanout_member_fail_queued(g, ep->member, -ENOTCONN);
 	}
-	ep->member = -1;
+	WRITE_ONCE(ep->member, -1);
 	/*
 	 * A task of this endpoint blocked in receive must notice, and a
 	 * wake-up this endpoint consumed must reach another agent.
@@ -137,9 +137,9 @@ static int fanout_recv_check(const struct fanout_recv *r)
 {
 	if (r->flags & ~FANOUT_RECV_FLAGS)
 		return -EINVAL;
-	if (r->id || r->len || r->member || r->reserved[0] || r->reserved[1])
+	if (r->reserved[0] || r->reserved[1])
 		return -EINVAL;
-	return memchr_inv(r->uuid, 0, sizeof(r->uuid)) ? -EINVAL : 0;
+	return 0;
 }
 
 /*
@@ -172,6 +172,8 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 		r->len = t->payload->len;
 		*err = -EMSGSIZE;
 		t = NULL;
+		/* Another agent may have room: pass the wake-up on. */
+		wake_up(&m->wq);
 		goto out_unlock;
 	}
 	list_move_tail(&t->node, &ep->taken);
@@ -234,6 +236,7 @@ int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r)
 	struct fanout_group *g = fanout_ep_group(ep);
 	struct fanout_target *t;
 	struct fanout_request *req;
+	bool nonblock;
 	int ret;
 
 	if (!g)
@@ -241,9 +244,11 @@ int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r)
 	ret = fanout_recv_check(r);
 	if (ret)
 		return ret;
+	nonblock = (r->flags & FANOUT_RECV_NONBLOCK) ||
+		   (ep->file->f_flags & O_NONBLOCK);
 	for (;;) {
 		t = fanout_take(g, ep, r, &ret);
-		if (t || ret != -EAGAIN || (r->flags & FANOUT_RECV_NONBLOCK))
+		if (t || ret != -EAGAIN || nonblock)
 			break;
 		ret = fanout_recv_sleep(g, ep);
 		if (ret)
@@ -349,19 +354,31 @@ int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
 	spin_lock_bh(&g->lock);
 	ret = fanout_reply_settle(g, ep, r, &reply);
 	spin_unlock_bh(&g->lock);
-	fanout_payload_put(reply);
+	fanout_payload_free(reply);
 	return ret;
 }
 
+/*
+ * Reply (unless @rr->reply.id is 0), then receive. An accepted reply is
+ * marked by clearing @rr->reply.id, so a caller can tell which half an
+ * error belongs to, and the call is never restarted with the reply done.
+ */
 int fanout_reply_recv(struct fanout_endpoint *ep,
 		      struct fanout_reply_recv *rr)
 {
 	int ret;
 
-	ret = fanout_reply(ep, &rr->reply);
+	ret = fanout_recv_check(&rr->recv);
 	if (ret)
 		return ret;
-	return fanout_recv(ep, &rr->recv);
+	if (rr->reply.id) {
+		ret = fanout_reply(ep, &rr->reply);
+		if (ret)
+			return ret;
+		rr->reply.id = 0;
+	}
+	ret = fanout_recv(ep, &rr->recv);
+	return ret == -ERESTARTSYS ? -EINTR : ret;
 }
 
 __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
@@ -386,7 +403,7 @@ __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 /* The endpoint closes: leave the member it serves. */
 void fanout_agent_release(struct fanout_endpoint *ep)
 {
-	struct fanout_group *g = ep->group;
+	struct fanout_group *g = fanout_ep_group(ep);
 
 	spin_lock_bh(&g->lock);
 	if (ep->member >= 0)

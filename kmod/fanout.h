@@ -5,13 +5,15 @@
  * Locking, in the order locks nest:
  *
  *  fanout_endpoint.lock (mutex): serialises the endpoint's changes of
- *	binding and membership (create, open, join, leave, close).
+ *	binding and membership (create, open, join, leave); close
+ *	needs it not, as nothing else can use the endpoint by then.
  *  fanout_net.lock (mutex): the group list of one network namespace.
  *  fanout_group.lock (spinlock, taken with BHs off because the deadline
  *	timer takes it): everything that changes while a group runs:
  *	members, their queues, the request table, every target's state,
  *	every endpoint's member index and lists, and the counters.
- *  wait queue locks: taken inside the group lock by wake-ups.
+ *  the request table's xarray lock and wait queue locks: taken inside
+ *	the group lock (xa_store/xa_erase, wake-ups).
  *
  * Nothing sleeps under the group lock; copies to and from user space
  * happen outside it, on objects pinned by a reference.
@@ -23,7 +25,6 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/types.h>
@@ -53,12 +54,13 @@ extern unsigned int fanout_max_pending;
 
 /**
  * struct fanout_payload - a request or reply payload, stored once
- * @ref: holders (the request, or the target it is the payload of)
  * @len: bytes in @data
  * @data: the payload
+ *
+ * Owned by its request: a shared payload is freed with the request, so
+ * are per-target payloads and replies.
  */
 struct fanout_payload {
-	refcount_t ref;
 	u32 len;
 	u8 data[];
 };
@@ -198,6 +200,7 @@ struct fanout_group {
  * struct fanout_endpoint - one open file of /dev/fanout
  * @lock: serialises binding and membership changes of this endpoint
  * @group: the bound group; set once under @lock, then read freely
+ * @file: the open file (for its O_NONBLOCK flag)
  * @perm: FANOUT_PERM_* granted when binding
  * @member: member index while joined as an agent, else -1 (group lock)
  * @taken: targets taken and not yet answered (group lock)
@@ -208,6 +211,7 @@ struct fanout_group {
 struct fanout_endpoint {
 	struct mutex lock; /* binding and membership changes */
 	struct fanout_group *group;
+	struct file *file;
 	u32 perm;
 	s32 member;
 	struct list_head taken;
@@ -234,7 +238,7 @@ int fanout_group_get_stats(struct fanout_endpoint *ep,
 void fanout_target_settle(struct fanout_target *t, int status, u8 state);
 void fanout_request_wake(struct fanout_request *req);
 void fanout_request_fail_open(struct fanout_request *req, int status);
-void fanout_payload_put(struct fanout_payload *p);
+void fanout_payload_free(struct fanout_payload *p);
 struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len);
 void fanout_request_put(struct fanout_request *req);
 int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s);

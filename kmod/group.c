@@ -125,8 +125,7 @@ static int fanout_ep_bind(struct fanout_endpoint *ep, struct fanout_group *g,
 
 static int fanout_params_check(struct fanout_group_params *p)
 {
-	if (p->flags || p->reserved0 || p->reserved[0] || p->reserved[1] ||
-	    p->uid || p->gid)
+	if (p->flags || p->reserved0 || p->reserved[0] || p->reserved[1])
 		return -EINVAL;
 	if (p->mode & ~0777)
 		return -EINVAL;

@@ -41,12 +41,15 @@ union fanout_ioctl_arg {
 
 /**
  * struct fanout_ioctl_desc - how one ioctl is decoded
- * @cmd: the ioctl number; its size field is the ABI's first size
+ * @cmd: the ioctl number; its size field is the kernel's structure size
  * @handler: does the work on the kernel copy of the argument
+ * @min_size: size of the structure's first ABI version, when it has
+ *	grown since; 0 while the first version is the only one
  */
 struct fanout_ioctl_desc {
 	unsigned int cmd;
 	int (*handler)(struct fanout_endpoint *ep, void *arg);
+	size_t min_size;
 };
 
 static int fanout_ioc_version(struct fanout_endpoint *ep, void *arg)
@@ -134,7 +137,8 @@ static const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
  * @uarg: user address of the argument
  *
  * The caller's structure may be larger than ours (its tail must be zero)
- * but not smaller than the ABI's first version. The structure is copied
+ * or smaller, down to the structure's first ABI version (the missing
+ * fields read as zero). The structure is copied
  * back for commands that return data, even on error, so that outputs
  * such as a request id reach the caller of an interrupted call.
  *
@@ -147,14 +151,15 @@ static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
 	const struct fanout_ioctl_desc *desc = fanout_ioctl_lookup(cmd);
 	union fanout_ioctl_arg karg;
 	size_t usize = _IOC_SIZE(cmd);
-	size_t ksize;
+	size_t ksize, copy;
 	int ret;
 
 	if (!desc)
 		return -ENOTTY;
 	ksize = _IOC_SIZE(desc->cmd);
-	if (ksize && usize < ksize)
+	if (usize < (desc->min_size ?: ksize))
 		return -EINVAL;
+	copy = min(usize, ksize);
 	if (_IOC_DIR(cmd) & _IOC_WRITE) {
 		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
 		if (ret)
@@ -166,8 +171,8 @@ static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
 	ret = desc->handler(ep, &karg);
 
 	if (_IOC_DIR(cmd) & _IOC_READ) {
-		if (copy_to_user(uarg, &karg, ksize) ||
-		    clear_user(uarg + ksize, usize - ksize))
+		if (copy_to_user(uarg, &karg, copy) ||
+		    clear_user(uarg + copy, usize - copy))
 			return -EFAULT;
 	}
 	return ret;
@@ -187,6 +192,7 @@ static int fanout_open(struct inode *inode, struct file *file)
 	if (!ep)
 		return -ENOMEM;
 	mutex_init(&ep->lock);
+	ep->file = file;
 	ep->member = -1;
 	INIT_LIST_HEAD(&ep->taken);
 	INIT_LIST_HEAD(&ep->requests);

@@ -14,10 +14,9 @@
 
 #include "fanout.h"
 
-void fanout_payload_put(struct fanout_payload *p)
+void fanout_payload_free(struct fanout_payload *p)
 {
-	if (p && refcount_dec_and_test(&p->ref))
-		kvfree(p);
+	kvfree(p);
 }
 
 /* A payload of @len bytes copied from user address @addr. */
@@ -30,7 +29,6 @@ struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len)
 	p = kvmalloc(struct_size(p, data, len), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
-	refcount_set(&p->ref, 1);
 	p->len = len;
 	if (copy_from_user(p->data, u64_to_user_ptr(addr), len)) {
 		kvfree(p);
@@ -47,10 +45,10 @@ static void fanout_request_free(struct kref *ref)
 
 	for (i = 0; i < req->ntargets; i++) {
 		if (req->targets[i].payload != req->payload)
-			fanout_payload_put(req->targets[i].payload);
-		fanout_payload_put(req->targets[i].reply);
+			fanout_payload_free(req->targets[i].payload);
+		fanout_payload_free(req->targets[i].reply);
 	}
-	fanout_payload_put(req->payload);
+	fanout_payload_free(req->payload);
 	kvfree(req);
 }
 
@@ -179,12 +177,14 @@ static int fanout_send_check(struct fanout_group *g, struct fanout_endpoint *ep,
 {
 	if (s->flags & ~FANOUT_SEND_FLAGS)
 		return -EINVAL;
-	if (s->id || s->ntargets || s->reserved0 || s->reserved[0] ||
-	    s->reserved[1])
+	if (s->reserved0 || s->reserved[0] || s->reserved[1])
 		return -EINVAL;
 	if (s->targets && (!s->targets_bits || s->targets_bits > g->max_members))
 		return -EINVAL;
 	if (!s->targets && s->targets_bits)
+		return -EINVAL;
+	/* One payload per target needs targets the caller knows. */
+	if ((s->flags & FANOUT_SEND_PER_TARGET) && !s->targets)
 		return -EINVAL;
 	if (!(s->flags & FANOUT_SEND_PER_TARGET) &&
 	    s->payload_len > fanout_max_payload)
@@ -399,9 +399,11 @@ out_bits:
 static struct fanout_request *fanout_request_get(struct fanout_endpoint *ep,
 						 u64 id)
 {
-	struct fanout_group *g = ep->group;
+	struct fanout_group *g = fanout_ep_group(ep);
 	struct fanout_request *req;
 
+	if (!g)
+		return NULL;
 	spin_lock_bh(&g->lock);
 	req = xa_load(&g->requests, id);
 	if (req && req->owner == ep)
@@ -416,8 +418,7 @@ static int fanout_wait_check(const struct fanout_wait *w)
 {
 	if (w->flags & ~FANOUT_WAIT_FLAGS)
 		return -EINVAL;
-	if (w->ntargets || w->nreplied || w->nfailed || w->reserved[0] ||
-	    w->reserved[1])
+	if (w->reserved[0] || w->reserved[1])
 		return -EINVAL;
 	if (!(w->flags & FANOUT_WAIT_TIMEOUT) && w->timeout_ns)
 		return -EINVAL;
@@ -481,7 +482,7 @@ int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w)
 	struct fanout_request *req;
 	int ret;
 
-	if (!ep->group)
+	if (!fanout_ep_group(ep))
 		return -EBADFD;
 	ret = fanout_wait_check(w);
 	if (ret)
@@ -529,8 +530,7 @@ static int fanout_results_check(const struct fanout_results *r)
 {
 	if (r->flags & ~FANOUT_RESULTS_FLAGS)
 		return -EINVAL;
-	if (r->ntargets || r->nreplied || r->nfailed || r->reserved[0] ||
-	    r->reserved[1])
+	if (r->reserved[0] || r->reserved[1])
 		return -EINVAL;
 	return 0;
 }
@@ -601,7 +601,7 @@ int fanout_results(struct fanout_endpoint *ep, struct fanout_results *r)
 	struct fanout_request *req;
 	int ret;
 
-	if (!ep->group)
+	if (!fanout_ep_group(ep))
 		return -EBADFD;
 	ret = fanout_results_check(r);
 	if (ret)
@@ -619,10 +619,8 @@ int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
 	struct fanout_request *req;
 	int ret;
 
-	if (!ep->group)
+	if (!fanout_ep_group(ep))
 		return -EBADFD;
-	if (c->wait.id || c->results.id)
-		return -EINVAL;
 	ret = fanout_wait_check(&c->wait);
 	if (ret)
 		return ret;
@@ -647,7 +645,7 @@ int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
 static int fanout_id_check(struct fanout_endpoint *ep,
 			   const struct fanout_id *id)
 {
-	if (!ep->group)
+	if (!fanout_ep_group(ep))
 		return -EBADFD;
 	if (id->flags || id->reserved)
 		return -EINVAL;
@@ -665,10 +663,10 @@ int fanout_cancel(struct fanout_endpoint *ep, struct fanout_id *id)
 	req = fanout_request_get(ep, id->id);
 	if (!req)
 		return -ENOENT;
-	spin_lock_bh(&ep->group->lock);
+	spin_lock_bh(&req->group->lock);
 	fanout_request_fail_open(req, -ECANCELED);
 	fanout_request_wake(req);
-	spin_unlock_bh(&ep->group->lock);
+	spin_unlock_bh(&req->group->lock);
 	fanout_request_put(req);
 	return 0;
 }
@@ -692,7 +690,7 @@ int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id)
 /* The endpoint closes: cancel and free every request it still owns. */
 void fanout_release_owned(struct fanout_endpoint *ep)
 {
-	struct fanout_group *g = ep->group;
+	struct fanout_group *g = fanout_ep_group(ep);
 	struct fanout_request *req;
 
 	for (;;) {

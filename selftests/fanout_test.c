@@ -4,6 +4,7 @@
  * notices for dead, silent, declining and absent agents, the wake
  * conditions, signals, subsets, coordinator death and wake-up counts.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -112,6 +113,7 @@ TEST_F(group, per_target_payloads)
 {
 	struct fanout_buf bufs[4];
 	char payload[4][16], want[64];
+	__u64 bits = 0xf;
 	struct agent a[4];
 	struct fanout_call c;
 	struct results r;
@@ -127,6 +129,8 @@ TEST_F(group, per_target_payloads)
 	results_init(&r, 4);
 	call_init(&c, &r, bufs, 4);
 	c.send.flags = FANOUT_SEND_PER_TARGET;
+	c.send.targets = (unsigned long)&bits;
+	c.send.targets_bits = 4;
 	ASSERT_EQ(0, fanout_call(self->co, &c));
 	for (int i = 0; i < 4; i++) {
 		size_t len = agent_echo(want, sizeof(want), i, payload[i],
@@ -638,6 +642,55 @@ TEST_F(group, context_switches)
 		EXPECT_GE(2 * a[i].handled, a[i].nvcsw);
 	}
 	results_free(&r);
+}
+
+/*
+ * reply_recv: reply.id 0 means receive only; an accepted reply comes back
+ * with reply.id 0, so a failed receive does not hide a lost reply; and
+ * the output fields of the previous round need no clearing.
+ */
+TEST_F(group, reply_recv_marks_reply_done)
+{
+	struct fanout_reply_recv rr;
+	char buf[64];
+	__u64 id1, id2;
+	int ag;
+
+	ag = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, ag);
+	id1 = send_to(_metadata, self->co, 0);
+	memset(&rr, 0, sizeof(rr));
+	rr.recv.buf = (unsigned long)buf;
+	rr.recv.buf_len = sizeof(buf);
+	rr.recv.flags = FANOUT_RECV_NONBLOCK;
+	ASSERT_EQ(0, fanout_reply_recv(ag, &rr));
+	ASSERT_EQ(id1, rr.recv.id);
+
+	/* Reply; nothing else is queued: -EAGAIN, but the reply went. */
+	rr.reply.id = rr.recv.id;
+	EXPECT_EQ(-EAGAIN, fanout_reply_recv(ag, &rr));
+	EXPECT_EQ(0, rr.reply.id);
+	id2 = send_to(_metadata, self->co, 0);
+	EXPECT_EQ(0, fanout_reply_recv(ag, &rr));
+	EXPECT_EQ(id2, rr.recv.id);
+	EXPECT_EQ(4, rr.recv.len);
+	EXPECT_EQ(0, fanout_release(self->co, id1));
+	EXPECT_EQ(0, fanout_release(self->co, id2));
+	fanout_close(ag);
+}
+
+/* An endpoint opened with O_NONBLOCK never blocks in receive. */
+TEST_F(group, o_nonblock_receive)
+{
+	struct fanout_recv rcv;
+	int ag;
+
+	ag = fanout_open(O_NONBLOCK);
+	ASSERT_LE(0, ag);
+	ASSERT_EQ(0, fanout_group_open(ag, self->name));
+	ASSERT_EQ(0, fanout_join(ag, 0));
+	EXPECT_EQ(-EAGAIN, recv_one(ag, 0, &rcv));
+	fanout_close(ag);
 }
 
 /* poll() and epoll report an agent readable exactly while it has work. */

@@ -5,11 +5,14 @@
  *
  * This header is the whole user-space ABI of /dev/fanout. Every ioctl
  * argument is a fixed-size structure whose size is encoded in the ioctl
- * number. The kernel accepts the structure of an older (smaller) or newer
- * (larger) ABI: missing fields read as zero, and unknown trailing bytes
- * must be zero (-E2BIG otherwise), as with openat2(2). Flag bits the
- * kernel does not know and reserved fields that are not zero give
- * -EINVAL. See Documentation/fanout.rst.
+ * number. When a structure grows, the kernel keeps accepting every earlier
+ * size of it (the fields a caller does not know read as zero) but none
+ * smaller than its first version (-EINVAL), and a newer, larger one whose
+ * unknown tail is zero (-E2BIG otherwise), as with openat2(2). Flag bits
+ * the kernel does not know and reserved fields that are not zero give
+ * -EINVAL; fields documented as outputs are ignored on input. Structures
+ * that embed others (fanout_call, fanout_reply_recv) grow by a new ioctl
+ * number. See Documentation/fanout.rst.
  */
 #ifndef _UAPI_LINUX_FANOUT_H
 #define _UAPI_LINUX_FANOUT_H
@@ -288,7 +291,7 @@ struct fanout_id {
  * @buf: user buffer for the payload
  * @buf_len: its size; a larger payload gives -EMSGSIZE, @len set and the
  *	request left queued
- * @flags: %FANOUT_RECV_*
+ * @flags: %FANOUT_RECV_*; an endpoint opened with O_NONBLOCK never blocks
  * @id: out: request id
  * @uuid: out: conversation UUID
  * @len: out: payload length
@@ -316,9 +319,11 @@ struct fanout_recv {
  * @flags: zero
  * @reserved: zero
  *
- * Errors: -ENOENT when the request is unknown or this endpoint did not
- * take it; -EALREADY when the target already has a result (duplicate or
- * late reply; counted, the result is unchanged).
+ * Errors: -EALREADY when this member's target already has a result
+ * (a duplicate, or a reply after a cancel or deadline: counted, the
+ * result unchanged); -ENOENT when the request is unknown (released, or
+ * its coordinator is gone) or this endpoint did not take it; -ENOTCONN
+ * when the endpoint is not joined.
  */
 struct fanout_reply {
 	__u64 id;
@@ -332,8 +337,13 @@ struct fanout_reply {
 
 /**
  * struct fanout_reply_recv - reply, then receive, in one call
- * @reply: as for %FANOUT_IOC_REPLY
- * @recv: as for %FANOUT_IOC_RECV, done when the reply was accepted
+ * @reply: as for %FANOUT_IOC_REPLY; with @reply.id 0 there is no reply
+ *	to send. Once the reply is accepted the kernel sets @reply.id to 0,
+ *	so after an error the caller knows whether the reply went through.
+ * @recv: as for %FANOUT_IOC_RECV, done after the reply was accepted
+ *
+ * A signal during the receive gives -EINTR (never a restart, which would
+ * send the reply again).
  */
 struct fanout_reply_recv {
 	struct fanout_reply reply;
@@ -343,7 +353,7 @@ struct fanout_reply_recv {
 /**
  * struct fanout_group_stats - counters of the bound group
  * @requests: requests sent
- * @replies: replies accepted
+ * @replies: replies accepted (declines count as failures)
  * @failures: failure notices
  * @dup_replies: duplicate or late replies refused with -EALREADY
  * @stale_replies: replies refused with -ENOENT
