@@ -175,6 +175,8 @@ static void fanout_deadline_expired(struct timer_list *timer)
 static int fanout_send_check(struct fanout_group *g, struct fanout_endpoint *ep,
 			     const struct fanout_send *s)
 {
+	if (!(ep->perm & FANOUT_PERM_SEND))
+		return -EACCES;
 	if (s->flags & ~FANOUT_SEND_FLAGS)
 		return -EINVAL;
 	if (s->reserved0 || s->reserved[0] || s->reserved[1])
@@ -189,8 +191,6 @@ static int fanout_send_check(struct fanout_group *g, struct fanout_endpoint *ep,
 	if (!(s->flags & FANOUT_SEND_PER_TARGET) &&
 	    s->payload_len > fanout_max_payload)
 		return -EMSGSIZE;
-	if (!(ep->perm & FANOUT_PERM_SEND))
-		return -EACCES;
 	return 0;
 }
 
