@@ -4,14 +4,21 @@
 # what is missing, builds module, library and selftests warning-free,
 # runs sparse and checkpatch, boots a QEMU guest and runs the suite there.
 
-# The Debian 12 kernel to build for and boot: the newest installed 6.1
-# headers unless KVER is given (e.g. make check KVER=6.12.38+deb12-amd64).
-KVER ?= $(shell ls -d /usr/src/linux-headers-6.1*-amd64 2>/dev/null | \
+# The Debian 12 kernels: the newest installed 6.1 and 6.12 builds. KVER
+# selects the one to build for and boot (default 6.1); `make check` runs
+# the suite on both.
+newest_kernel = $(shell ls -d /usr/src/linux-headers-$(1).*-amd64 2>/dev/null | \
 		sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+KVER_6_1 = $(call newest_kernel,6.1)
+KVER_6_12 = $(call newest_kernel,6.12)
+KVER ?= $(KVER_6_1)
 KDIR ?= /lib/modules/$(KVER)/build
 VMLINUZ ?= /boot/vmlinuz-$(KVER)
 
 BUILD := $(CURDIR)/build
+# The module is built out of tree, per kernel, from a copy of its sources.
+MOD_DIR ?= $(BUILD)/kmod-$(KVER)
+MODULE := $(MOD_DIR)/fanout.ko
 CACHE := $(CURDIR)/.cache
 KSRC := $(CACHE)/linux-source-6.1
 HARNESS := $(KSRC)/tools/testing/selftests/kselftest_harness.h
@@ -25,8 +32,9 @@ UAPI_INC := -I$(CURDIR)/include/uapi
 LIB_INC := -I$(CURDIR)/lib/include
 
 DEB_PACKAGES := qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
+	linux-image-6.12-amd64 linux-headers-6.12-amd64 \
 	linux-source-6.1 busybox-static cpio xz-utils sparse liburing-dev \
-	libmnl-dev pkg-config perl
+	libmnl-dev pkg-config perl man-db groff-base
 
 LIB_SO_VERSION := 0.1.0
 LIB_SONAME := libfanout.so.0
@@ -47,11 +55,11 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 
 KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h
 
-VM_RUN := tools/vm-run.sh --kernel $(VMLINUZ) --module $(CURDIR)/fanout.ko \
+VM_RUN := tools/vm-run.sh --kernel $(VMLINUZ) --module $(MODULE) \
 	--cache $(CACHE)/vm
 
 .PHONY: all deps module lib tests tools examples sparse checkpatch \
-	check check-run demo clean
+	check check-static check-run demo clean install
 
 all: module lib tests tools examples
 
@@ -85,14 +93,22 @@ $(HARNESS) $(CHECKPATCH):
 
 # ---- kernel module ---------------------------------------------------
 
-module: fanout.ko
+module: $(MODULE)
 
-fanout.ko: Kbuild $(KERNEL_SRCS)
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror modules
+# cp -p keeps timestamps, so rebuilds stay incremental.
+$(MOD_DIR)/.sources: Kbuild $(KERNEL_SRCS)
+	@mkdir -p $(MOD_DIR)/kmod $(MOD_DIR)/include/uapi/linux
+	cp -p Kbuild $(MOD_DIR)/
+	cp -p kmod/*.c kmod/*.h $(MOD_DIR)/kmod/
+	cp -p include/uapi/linux/fanout.h $(MOD_DIR)/include/uapi/linux/
+	@touch $@
+
+$(MODULE): $(MOD_DIR)/.sources
+	$(MAKE) -C $(KDIR) M=$(MOD_DIR) W=1 KCFLAGS=-Werror modules
 
 # sparse on every kernel file, warnings are errors.
-sparse:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror C=2 \
+sparse: $(MOD_DIR)/.sources
+	$(MAKE) -C $(KDIR) M=$(MOD_DIR) W=1 KCFLAGS=-Werror C=2 \
 		CHECKFLAGS=-Wsparse-error modules
 
 checkpatch: $(CHECKPATCH)
@@ -145,10 +161,16 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 
 # ---- running ---------------------------------------------------------
 
+# The whole test, on both Debian 12 kernels; one total line at the end.
 check: deps
-	$(MAKE) check-run
+	$(MAKE) check-static
+	tools/check-kernels.sh $(BUILD)/check $(KVER_6_1) $(KVER_6_12)
 
-check-run: all sparse checkpatch
+# What needs no guest: builds, sparse, checkpatch, man pages.
+check-static: all sparse checkpatch man-check
+
+# The suite on one kernel (KVER), as check-kernels.sh runs it.
+check-run: module sparse
 	$(VM_RUN) --mode check --smp 2 --tests "$(TESTS)"
 
 demo: deps
@@ -156,5 +178,70 @@ demo: deps
 	$(VM_RUN) --mode demo --smp 2 --demo $(BUILD)/tools/fanout-demo
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	rm -rf $(BUILD)
+
+# ---- installing --------------------------------------------------------
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libfanout.so.$(LIB_SO_VERSION)
+	ln -sf libfanout.so.$(LIB_SO_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libfanout.so
+	install -m 644 lib/include/libfanout.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/uapi/linux/fanout.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
+		-e 's|^libdir=.*|libdir=$(LIBDIR)|' \
+		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
+		$(BUILD)/lib/fanout.pc > $(DESTDIR)$(LIBDIR)/pkgconfig/fanout.pc
+	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+# Debug lane: the same suite on a KASAN + lockdep + kmemleak + fault
+# injection kernel built from linux-source-6.1 (tools/debug-kernel.sh, once,
+# cached). fanout.ko is built from a copy of the sources so the normal
+# ./fanout.ko stays untouched; -g only for faddr2line on its stack traces.
+DEBUG_KERNEL := $(CACHE)/debug-kernel
+DEBUG_MOD := $(CACHE)/debug-build
+DEBUG_DEB_PACKAGES := flex bison bc libelf-dev libssl-dev
+
+.PHONY: debug-kernel check-debug check-debug-run
+
+debug-kernel:
+	tools/debug-kernel.sh --out $(DEBUG_KERNEL)
+
+check-debug:
+	$(MAKE) deps DEB_PACKAGES="$(DEB_PACKAGES) $(DEBUG_DEB_PACKAGES)"
+	$(MAKE) check-debug-run
+
+check-debug-run: tests debug-kernel
+	rm -rf $(DEBUG_MOD) && mkdir -p $(DEBUG_MOD)/kmod
+	cp -r Kbuild include $(DEBUG_MOD)/
+	cp kmod/*.c kmod/*.h $(DEBUG_MOD)/kmod/
+	$(MAKE) -C $(DEBUG_KERNEL)/src M=$(DEBUG_MOD) KCFLAGS=-g modules
+	tools/vm-run.sh --kernel $(DEBUG_KERNEL)/src/vmlinux \
+		--module $(DEBUG_MOD)/fanout.ko --kmod-dir $(DEBUG_KERNEL)/kmod \
+		--cache $(CACHE)/vm-debug --mode check --smp 2 --mem 2048 \
+		--timeout 2400 --tests "$(TESTS)"
+
+# ---- man pages -------------------------------------------------------
+
+# Every man page renders without a single groff or man warning.
+.PHONY: man-check
+man-check:
+	@if ! command -v man >/dev/null 2>&1; then \
+		echo "man-check: man is not installed, skipped"; exit 0; fi; \
+	fail=0; \
+	for f in man/*.3 man/*.7; do \
+		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=w -E UTF-8 \
+			-l $$f 2>&1 >/dev/null); \
+		if [ -n "$$out" ]; then echo "$$f:"; echo "$$out"; fail=1; fi; \
+	done; \
+	exit $$fail
