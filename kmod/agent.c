@@ -309,6 +309,7 @@ static int fanout_reply_settle(struct fanout_group *g,
 {
 	struct fanout_request *req;
 	struct fanout_target *t;
+	int ret;
 
 	lockdep_assert_held(&g->lock);
 	if (ep->member < 0)
@@ -324,15 +325,21 @@ static int fanout_reply_settle(struct fanout_group *g,
 		g->stats.stale_replies++;
 		return -ENOENT;
 	}
+	ret = 0;
 	if (r->status < 0) {
 		fanout_target_settle(t, r->status, FANOUT_TARGET_FAILED);
+	} else if (!fanout_user_charge_bytes(req->user, (*reply)->len)) {
+		/* The coordinator's user holds too much: no room for it. */
+		fanout_target_settle(t, -ENOBUFS, FANOUT_TARGET_FAILED);
+		ret = -ENOBUFS;
 	} else {
+		req->charged += (*reply)->len;
 		t->reply = *reply;
 		*reply = NULL;
 		fanout_target_settle(t, r->status, FANOUT_TARGET_REPLIED);
 	}
 	fanout_request_wake(req);
-	return 0;
+	return ret;
 }
 
 int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)

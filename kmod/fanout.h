@@ -35,6 +35,7 @@
 #include "compat.h"
 
 struct file;
+struct fanout_user;
 struct net;
 struct poll_table_struct;
 struct user_namespace;
@@ -125,6 +126,9 @@ struct fanout_target {
  * @released: taken out of the table; no new targets settle normally
  * @ntargets: entries in @targets
  * @payload: the shared payload, or NULL with per-target payloads
+ * @user: the sender's user, charged for this request
+ * @charged: bytes charged to @user: the request, its payloads and the
+ *	replies accepted so far (grows under the group lock)
  * @targets: the targets, by ascending member index
  */
 struct fanout_request {
@@ -141,6 +145,8 @@ struct fanout_request {
 	bool released;
 	u32 ntargets;
 	struct fanout_payload *payload;
+	struct fanout_user *user;
+	size_t charged;
 	struct fanout_target targets[];
 };
 
@@ -151,6 +157,7 @@ struct fanout_request {
  * @net: the network namespace (not referenced; cleared when destroyed)
  * @user_ns: user namespace of the creator's network namespace, for
  *	capability checks
+ * @creator: the creating user, charged for this group
  * @name: unique in @net
  * @uid: owner uid
  * @gid: owner gid
@@ -175,6 +182,7 @@ struct fanout_group {
 	struct list_head node;
 	struct net *net;
 	struct user_namespace *user_ns;
+	struct fanout_user *creator;
 	char name[FANOUT_NAME_MAX];
 	kuid_t uid;
 	kgid_t gid;
@@ -201,6 +209,7 @@ struct fanout_group {
  * @lock: serialises binding and membership changes of this endpoint
  * @group: the bound group; set once under @lock, then read freely
  * @file: the open file (for its O_NONBLOCK flag)
+ * @user: the opener's user, charged for what this endpoint creates
  * @perm: FANOUT_PERM_* granted when binding
  * @member: member index while joined as an agent, else -1 (group lock)
  * @taken: targets taken and not yet answered (group lock)
@@ -212,6 +221,7 @@ struct fanout_endpoint {
 	struct mutex lock; /* binding and membership changes */
 	struct fanout_group *group;
 	struct file *file;
+	struct fanout_user *user;
 	u32 perm;
 	s32 member;
 	struct list_head taken;
@@ -248,6 +258,17 @@ int fanout_results(struct fanout_endpoint *ep, struct fanout_results *r);
 int fanout_cancel(struct fanout_endpoint *ep, struct fanout_id *id);
 int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id);
 void fanout_release_owned(struct fanout_endpoint *ep);
+
+/* user.c */
+struct fanout_user *fanout_user_get(void);
+struct fanout_user *fanout_user_hold(struct fanout_user *u);
+void fanout_user_put(struct fanout_user *u);
+int fanout_user_charge_group(struct fanout_user *u);
+void fanout_user_uncharge_group(struct fanout_user *u);
+bool fanout_user_charge_bytes(struct fanout_user *u, size_t bytes);
+void fanout_user_uncharge_bytes(struct fanout_user *u, size_t bytes);
+int fanout_user_charge_request(struct fanout_user *u, size_t bytes);
+void fanout_user_uncharge_request(struct fanout_user *u, size_t bytes);
 
 /* agent.c */
 int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j);

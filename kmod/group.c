@@ -49,6 +49,10 @@ static void fanout_group_free(struct kref *ref)
 
 	WARN_ON_ONCE(!xa_empty(&g->requests));
 	xa_destroy(&g->requests);
+	if (g->creator) {
+		fanout_user_uncharge_group(g->creator);
+		fanout_user_put(g->creator);
+	}
 	bitmap_free(g->up);
 	put_user_ns(g->user_ns);
 	kvfree(g);
@@ -170,6 +174,17 @@ static struct fanout_group *fanout_group_alloc(struct fanout_group_params *p)
 	return g;
 }
 
+/* Charge @g to the creating endpoint's user: -ENOSPC over the limit. */
+static int fanout_group_charge(struct fanout_group *g,
+			       struct fanout_endpoint *ep)
+{
+	int ret = fanout_user_charge_group(ep->user);
+
+	if (!ret)
+		g->creator = fanout_user_hold(ep->user);
+	return ret;
+}
+
 int fanout_group_create(struct fanout_endpoint *ep,
 			struct fanout_group_params *params)
 {
@@ -186,6 +201,9 @@ int fanout_group_create(struct fanout_endpoint *ep,
 		return -ENOMEM;
 	g->net = net;
 	g->user_ns = get_user_ns(net->user_ns);
+	ret = fanout_group_charge(g, ep);
+	if (ret)
+		goto out_put;
 
 	mutex_lock(&ep->lock);
 	mutex_lock(&fn->lock);
@@ -202,6 +220,7 @@ int fanout_group_create(struct fanout_endpoint *ep,
 out_unlock:
 	mutex_unlock(&fn->lock);
 	mutex_unlock(&ep->lock);
+out_put:
 	if (g)
 		fanout_group_put(g);
 	return ret;

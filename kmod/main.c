@@ -191,6 +191,11 @@ static int fanout_open(struct inode *inode, struct file *file)
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
 	if (!ep)
 		return -ENOMEM;
+	ep->user = fanout_user_get();
+	if (!ep->user) {
+		kfree(ep);
+		return -ENOMEM;
+	}
 	mutex_init(&ep->lock);
 	ep->file = file;
 	ep->member = -1;
@@ -209,6 +214,7 @@ static int fanout_release(struct inode *inode, struct file *file)
 		fanout_release_owned(ep);
 		fanout_group_put(ep->group);
 	}
+	fanout_user_put(ep->user);
 	mutex_destroy(&ep->lock);
 	kfree(ep);
 	return 0;

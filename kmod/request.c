@@ -49,6 +49,10 @@ static void fanout_request_free(struct kref *ref)
 		fanout_payload_free(req->targets[i].reply);
 	}
 	fanout_payload_free(req->payload);
+	if (req->user) {
+		fanout_user_uncharge_request(req->user, req->charged);
+		fanout_user_put(req->user);
+	}
 	kvfree(req);
 }
 
@@ -290,6 +294,34 @@ static struct fanout_request *fanout_request_alloc(struct fanout_group *g,
 	return req;
 }
 
+/* Kernel memory of @req: the structure and its payloads. */
+static size_t fanout_request_size(const struct fanout_request *req)
+{
+	size_t size = struct_size(req, targets, req->ntargets);
+	u32 i;
+
+	if (req->payload)
+		return size + req->payload->len;
+	for (i = 0; i < req->ntargets; i++)
+		size += req->targets[i].payload->len;
+	return size;
+}
+
+/* Charge @req to the sending endpoint's user: -EAGAIN over a limit. */
+static int fanout_request_charge(struct fanout_request *req)
+{
+	struct fanout_user *u = req->owner->user;
+	size_t size = fanout_request_size(req);
+	int ret;
+
+	ret = fanout_user_charge_request(u, size);
+	if (ret)
+		return ret;
+	req->user = fanout_user_hold(u);
+	req->charged = size;
+	return 0;
+}
+
 /* Hand each target to its member's queue, or fail it at once. */
 static void fanout_request_queue(struct fanout_request *req)
 {
@@ -370,6 +402,9 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 		goto out_bits;
 	}
 	ret = fanout_send_payload(req, s);
+	if (ret)
+		goto out_req;
+	ret = fanout_request_charge(req);
 	if (ret)
 		goto out_req;
 	if (s->flags & FANOUT_SEND_UUID)

@@ -30,7 +30,7 @@ static inline int fanout_test_create(const char *name, unsigned int max_members,
 	int fd, ret;
 
 	memset(&p, 0, sizeof(p));
-	snprintf(p.name, sizeof(p.name), "%s", name);
+	snprintf(p.name, sizeof(p.name), "%.*s", (int)sizeof(p.name) - 1, name);
 	p.mode = 0666;
 	p.max_members = max_members;
 	p.deadline_ms = deadline_ms;
