@@ -269,6 +269,8 @@ bool fanout_user_charge_bytes(struct fanout_user *u, size_t bytes);
 void fanout_user_uncharge_bytes(struct fanout_user *u, size_t bytes);
 int fanout_user_charge_request(struct fanout_user *u, size_t bytes);
 void fanout_user_uncharge_request(struct fanout_user *u, size_t bytes);
+void fanout_debugfs_init(void);
+void fanout_debugfs_exit(void);
 
 /* agent.c */
 int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j);

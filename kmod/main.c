@@ -255,6 +255,7 @@ static int __init fanout_init(void)
 	ret = misc_register(&fanout_misc);
 	if (ret)
 		goto err_net;
+	fanout_debugfs_init();
 	return 0;
 
 err_net:
@@ -264,6 +265,7 @@ err_net:
 
 static void __exit fanout_exit(void)
 {
+	fanout_debugfs_exit();
 	misc_deregister(&fanout_misc);
 	fanout_net_exit();
 }

@@ -6,8 +6,10 @@
  * memory cgroup with __GFP_ACCOUNT.)
  */
 #include <linux/cred.h>
+#include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/moduleparam.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -46,6 +48,16 @@ struct fanout_user {
 
 static DEFINE_HASHTABLE(fanout_users, 6);
 static DEFINE_SPINLOCK(fanout_users_lock); /* protects fanout_users */
+
+/*
+ * Everything charged, over all users: what a soak test compares with
+ * its baseline (debugfs fanout/live).
+ */
+static atomic_t fanout_live_users;
+static atomic_t fanout_live_groups;
+static atomic_t fanout_live_requests;
+static atomic_long_t fanout_live_bytes;
+static struct dentry *fanout_debugfs_dir;
 
 /* @uid's entry with a new reference; NULL if none, or only a dying one. */
 static struct fanout_user *fanout_user_find(kuid_t uid)
@@ -86,6 +98,7 @@ struct fanout_user *fanout_user_get(void)
 	u = fanout_user_find(uid);
 	if (!u) {
 		hash_add(fanout_users, &fresh->node, __kuid_val(uid));
+		atomic_inc(&fanout_live_users);
 		u = fresh;
 		fresh = NULL;
 	}
@@ -109,6 +122,7 @@ void fanout_user_put(struct fanout_user *u)
 	spin_lock(&fanout_users_lock);
 	hash_del(&u->node);
 	spin_unlock(&fanout_users_lock);
+	atomic_dec(&fanout_live_users);
 	WARN_ON_ONCE(atomic_read(&u->groups) || atomic_read(&u->requests) ||
 		     atomic_long_read(&u->bytes));
 	kfree(u);
@@ -131,14 +145,17 @@ static bool fanout_charge_int(atomic_t *counter, int n, unsigned int limit)
  */
 int fanout_user_charge_group(struct fanout_user *u)
 {
-	return fanout_charge_int(&u->groups, 1,
-				 READ_ONCE(fanout_max_user_groups)) ?
-	       0 : -ENOSPC;
+	if (!fanout_charge_int(&u->groups, 1,
+			       READ_ONCE(fanout_max_user_groups)))
+		return -ENOSPC;
+	atomic_inc(&fanout_live_groups);
+	return 0;
 }
 
 void fanout_user_uncharge_group(struct fanout_user *u)
 {
 	atomic_dec(&u->groups);
+	atomic_dec(&fanout_live_groups);
 }
 
 /**
@@ -152,15 +169,18 @@ bool fanout_user_charge_bytes(struct fanout_user *u, size_t bytes)
 {
 	unsigned long limit = READ_ONCE(fanout_max_user_bytes);
 
-	if (atomic_long_add_return(bytes, &u->bytes) <= limit)
-		return true;
-	atomic_long_sub(bytes, &u->bytes);
-	return false;
+	if (atomic_long_add_return(bytes, &u->bytes) > limit) {
+		atomic_long_sub(bytes, &u->bytes);
+		return false;
+	}
+	atomic_long_add(bytes, &fanout_live_bytes);
+	return true;
 }
 
 void fanout_user_uncharge_bytes(struct fanout_user *u, size_t bytes)
 {
 	atomic_long_sub(bytes, &u->bytes);
+	atomic_long_sub(bytes, &fanout_live_bytes);
 }
 
 /**
@@ -179,11 +199,37 @@ int fanout_user_charge_request(struct fanout_user *u, size_t bytes)
 		atomic_dec(&u->requests);
 		return -EAGAIN;
 	}
+	atomic_inc(&fanout_live_requests);
 	return 0;
 }
 
 void fanout_user_uncharge_request(struct fanout_user *u, size_t bytes)
 {
 	atomic_dec(&u->requests);
+	atomic_dec(&fanout_live_requests);
 	fanout_user_uncharge_bytes(u, bytes);
+}
+
+static int fanout_live_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "users %d\ngroups %d\nrequests %d\nbytes %ld\n",
+		   atomic_read(&fanout_live_users),
+		   atomic_read(&fanout_live_groups),
+		   atomic_read(&fanout_live_requests),
+		   atomic_long_read(&fanout_live_bytes));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(fanout_live);
+
+/* debugfs fanout/live: the totals above. Failure here is not fatal. */
+void fanout_debugfs_init(void)
+{
+	fanout_debugfs_dir = debugfs_create_dir("fanout", NULL);
+	debugfs_create_file("live", 0444, fanout_debugfs_dir, NULL,
+			    &fanout_live_fops);
+}
+
+void fanout_debugfs_exit(void)
+{
+	debugfs_remove_recursive(fanout_debugfs_dir);
 }
