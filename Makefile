@@ -159,6 +159,21 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
 		-pthread -o $@ $< $(LIB_A)
 
+# ---- the table of bad inputs -------------------------------------------
+
+# Documentation/bad-inputs.rst is generated from these tests.
+ERRTABLE_TESTS := selftests/limits_test.c selftests/perm_test.c \
+	selftests/user_limits_test.c selftests/device_test.c
+ERRTABLE := Documentation/bad-inputs.rst
+
+.PHONY: errtable errtable-check
+errtable:
+	tools/errtable.sh $(ERRTABLE_TESTS) > $(ERRTABLE)
+
+errtable-check:
+	@tools/errtable.sh $(ERRTABLE_TESTS) | diff -u $(ERRTABLE) - || \
+		{ echo "$(ERRTABLE) is stale: run make errtable"; exit 1; }
+
 # ---- running ---------------------------------------------------------
 
 # The whole test, on both Debian 12 kernels; one total line at the end.
@@ -167,7 +182,7 @@ check: deps
 	tools/check-kernels.sh $(BUILD)/check $(KVER_6_1) $(KVER_6_12)
 
 # What needs no guest: builds, sparse, checkpatch, man pages.
-check-static: all sparse checkpatch man-check
+check-static: all sparse checkpatch man-check errtable-check
 
 # The suite on one kernel (KVER), as check-kernels.sh runs it.
 check-run: module sparse
