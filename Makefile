@@ -50,7 +50,7 @@ TEST_WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
 TEST_CFLAGS := -D_GNU_SOURCE -pthread \
 	-I$(dir $(HARNESS)) $(UAPI_INC) $(LIB_INC)
 
-TOOLS := $(BUILD)/tools/fanout-demo
+TOOLS := $(BUILD)/tools/fanout-demo $(BUILD)/tools/fanout-bench
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h
@@ -59,7 +59,7 @@ VM_RUN := tools/vm-run.sh --kernel $(VMLINUZ) --module $(MODULE) \
 	--cache $(CACHE)/vm
 
 .PHONY: all deps module lib tests tools examples sparse checkpatch \
-	check check-static check-run demo clean install
+	check check-static check-run demo bench clean install
 
 all: module lib tests tools examples
 
@@ -191,6 +191,13 @@ check-run: module sparse
 demo: deps
 	$(MAKE) all
 	$(VM_RUN) --mode demo --smp 2 --demo $(BUILD)/tools/fanout-demo
+
+# Throughput and wake-ups per fan-out width, in the guest (KVER selects
+# the kernel). Numbers under TCG emulation are relative, not absolute.
+BENCH_SECONDS ?= 2
+bench: module tools
+	$(VM_RUN) --mode demo --smp 2 --demo $(BUILD)/tools/fanout-bench \
+		--cmdline "FANOUT_BENCH_SECONDS=$(BENCH_SECONDS)"
 
 clean:
 	rm -rf $(BUILD)
