@@ -12,8 +12,9 @@
  *	timer takes it): everything that changes while a group runs:
  *	members, their queues, the request table, every target's state,
  *	every endpoint's member index and lists, and the counters.
- *  the request table's xarray lock and wait queue locks: taken inside
- *	the group lock (xa_store/xa_erase, wake-ups).
+ *  the request table's xarray lock (XA_FLAGS_LOCK_BH: always with BHs
+ *	off, as it nests in the group lock) and wait queue locks: taken
+ *	inside the group lock (xa_store/xa_erase, wake-ups).
  *
  * Nothing sleeps under the group lock; copies to and from user space
  * happen outside it, on objects pinned by a reference.
@@ -26,13 +27,11 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
-#include <linux/timer.h>
+#include <linux/hrtimer.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
-
-#include "compat.h"
 
 struct file;
 struct fanout_user;
@@ -138,7 +137,7 @@ struct fanout_request {
 	struct fanout_group *group;
 	struct fanout_endpoint *owner;
 	struct list_head owner_node;
-	struct timer_list deadline;
+	struct hrtimer deadline;
 	wait_queue_head_t wq;
 	u32 nreplied;
 	u32 nfailed;
@@ -227,6 +226,12 @@ struct fanout_endpoint {
 	struct list_head taken;
 	struct list_head requests;
 };
+
+/* mem.c */
+void *fanout_zalloc(size_t size);
+void *fanout_alloc(size_t size);
+void fanout_free(const void *ptr);
+int fanout_xa_reserve(struct xarray *xa, unsigned long index);
 
 /* group.c */
 int fanout_net_init(void);

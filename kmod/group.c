@@ -53,9 +53,9 @@ static void fanout_group_free(struct kref *ref)
 		fanout_user_uncharge_group(g->creator);
 		fanout_user_put(g->creator);
 	}
-	bitmap_free(g->up);
+	fanout_free(g->up);
 	put_user_ns(g->user_ns);
-	kvfree(g);
+	fanout_free(g);
 }
 
 void fanout_group_put(struct fanout_group *group)
@@ -143,19 +143,19 @@ static struct fanout_group *fanout_group_alloc(struct fanout_group_params *p)
 	struct fanout_group *g;
 	u32 i;
 
-	g = kvzalloc(struct_size(g, members, p->max_members),
-		     GFP_KERNEL_ACCOUNT);
+	g = fanout_zalloc(struct_size(g, members, p->max_members));
 	if (!g)
 		return NULL;
-	g->up = bitmap_zalloc(p->max_members, GFP_KERNEL_ACCOUNT);
+	g->up = fanout_zalloc(BITS_TO_LONGS(p->max_members) * sizeof(long));
 	if (!g->up) {
-		kvfree(g);
+		fanout_free(g);
 		return NULL;
 	}
 	kref_init(&g->ref);
 	INIT_LIST_HEAD(&g->node);
 	spin_lock_init(&g->lock);
-	xa_init(&g->requests);
+	/* Its lock nests in the group lock, taken in softirq: BHs off. */
+	xa_init_flags(&g->requests, XA_FLAGS_LOCK_BH);
 	for (i = 0; i < p->max_members; i++) {
 		INIT_LIST_HEAD(&g->members[i].queue);
 		init_waitqueue_head(&g->members[i].wq);

@@ -188,12 +188,12 @@ static int fanout_open(struct inode *inode, struct file *file)
 {
 	struct fanout_endpoint *ep;
 
-	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
+	ep = fanout_zalloc(sizeof(*ep));
 	if (!ep)
 		return -ENOMEM;
 	ep->user = fanout_user_get();
 	if (!ep->user) {
-		kfree(ep);
+		fanout_free(ep);
 		return -ENOMEM;
 	}
 	mutex_init(&ep->lock);
@@ -216,7 +216,7 @@ static int fanout_release(struct inode *inode, struct file *file)
 	}
 	fanout_user_put(ep->user);
 	mutex_destroy(&ep->lock);
-	kfree(ep);
+	fanout_free(ep);
 	return 0;
 }
 

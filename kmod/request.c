@@ -5,7 +5,6 @@
  */
 #include <linux/bitmap.h>
 #include <linux/hrtimer.h>
-#include <linux/jiffies.h>
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -16,7 +15,7 @@
 
 void fanout_payload_free(struct fanout_payload *p)
 {
-	kvfree(p);
+	fanout_free(p);
 }
 
 /* A payload of @len bytes copied from user address @addr. */
@@ -26,12 +25,12 @@ struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len)
 
 	if (len > fanout_max_payload)
 		return ERR_PTR(-EMSGSIZE);
-	p = kvmalloc(struct_size(p, data, len), GFP_KERNEL_ACCOUNT);
+	p = fanout_alloc(struct_size(p, data, len));
 	if (!p)
 		return ERR_PTR(-ENOMEM);
 	p->len = len;
 	if (copy_from_user(p->data, u64_to_user_ptr(addr), len)) {
-		kvfree(p);
+		fanout_free(p);
 		return ERR_PTR(-EFAULT);
 	}
 	return p;
@@ -53,7 +52,7 @@ static void fanout_request_free(struct kref *ref)
 		fanout_user_uncharge_request(req->user, req->charged);
 		fanout_user_put(req->user);
 	}
-	kvfree(req);
+	fanout_free(req);
 }
 
 void fanout_request_put(struct fanout_request *req)
@@ -165,15 +164,18 @@ void fanout_request_wake(struct fanout_request *req)
 		wake_up(&req->wq);
 }
 
-static void fanout_deadline_expired(struct timer_list *timer)
+/* Softirq context (HRTIMER_MODE_REL_SOFT), like a timer_list. */
+static enum hrtimer_restart fanout_deadline_expired(struct hrtimer *timer)
 {
-	struct fanout_request *req = from_timer(req, timer, deadline);
+	struct fanout_request *req = container_of(timer, struct fanout_request,
+						  deadline);
 	struct fanout_group *g = req->group;
 
 	spin_lock_bh(&g->lock);
 	fanout_request_fail_open(req, -ETIMEDOUT);
 	fanout_request_wake(req);
 	spin_unlock_bh(&g->lock);
+	return HRTIMER_NORESTART;
 }
 
 static int fanout_send_check(struct fanout_group *g, struct fanout_endpoint *ep,
@@ -212,11 +214,16 @@ static int fanout_send_targets(struct fanout_group *g,
 		spin_unlock_bh(&g->lock);
 		return 0;
 	}
-	arr = memdup_user(u64_to_user_ptr(s->targets), words * sizeof(u64));
-	if (IS_ERR(arr))
-		return PTR_ERR(arr);
+	arr = fanout_alloc(words * sizeof(u64));
+	if (!arr)
+		return -ENOMEM;
+	if (copy_from_user(arr, u64_to_user_ptr(s->targets),
+			   words * sizeof(u64))) {
+		fanout_free(arr);
+		return -EFAULT;
+	}
 	bitmap_from_arr64(bits, arr, s->targets_bits);
-	kfree(arr);
+	fanout_free(arr);
 	if (bitmap_empty(bits, s->targets_bits))
 		return -EINVAL;
 	return 0;
@@ -273,7 +280,7 @@ static struct fanout_request *fanout_request_alloc(struct fanout_group *g,
 	struct fanout_request *req;
 	u32 i = 0, m;
 
-	req = kvzalloc(struct_size(req, targets, n), GFP_KERNEL_ACCOUNT);
+	req = fanout_zalloc(struct_size(req, targets, n));
 	if (!req)
 		return NULL;
 	kref_init(&req->ref);
@@ -282,7 +289,12 @@ static struct fanout_request *fanout_request_alloc(struct fanout_group *g,
 	req->ntargets = n;
 	INIT_LIST_HEAD(&req->owner_node);
 	init_waitqueue_head(&req->wq);
-	timer_setup(&req->deadline, fanout_deadline_expired, 0);
+	/*
+	 * CLOCK_MONOTONIC, as the wait timeout: jiffies can lag it by
+	 * hundreds of milliseconds on a preempted virtual CPU.
+	 */
+	hrtimer_init(&req->deadline, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	req->deadline.function = fanout_deadline_expired;
 	for_each_set_bit(m, bits, g->max_members) {
 		struct fanout_target *t = &req->targets[i++];
 
@@ -354,7 +366,7 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms)
 	struct fanout_group *g = req->group;
 	int ret;
 
-	ret = xa_reserve(&g->requests, req->id, GFP_KERNEL_ACCOUNT);
+	ret = fanout_xa_reserve(&g->requests, req->id);
 	if (ret)
 		return ret;
 	spin_lock_bh(&g->lock);
@@ -369,12 +381,12 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms)
 		g->stats.pending++;
 		g->stats.requests++;
 		fanout_request_queue(req);
-		mod_timer(&req->deadline,
-			  jiffies + msecs_to_jiffies(deadline_ms));
+		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms),
+			      HRTIMER_MODE_REL_SOFT);
 	}
 	spin_unlock_bh(&g->lock);
-	if (ret)
-		xa_release(&g->requests, req->id);
+	if (ret)	/* give the reserved slot back */
+		xa_cmpxchg_bh(&g->requests, req->id, XA_ZERO_ENTRY, NULL, 0);
 	return ret;
 }
 
@@ -390,7 +402,7 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	ret = fanout_send_check(g, ep, s);
 	if (ret)
 		return ret;
-	bits = bitmap_zalloc(g->max_members, GFP_KERNEL);
+	bits = fanout_zalloc(BITS_TO_LONGS(g->max_members) * sizeof(long));
 	if (!bits)
 		return -ENOMEM;
 	ret = fanout_send_targets(g, s, bits);
@@ -420,13 +432,13 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	s->id = req->id;
 	s->ntargets = req->ntargets;
 	memcpy(s->uuid, req->uuid, sizeof(s->uuid));
-	bitmap_free(bits);
+	fanout_free(bits);
 	return 0;
 
 out_req:
 	fanout_request_put(req);
 out_bits:
-	bitmap_free(bits);
+	fanout_free(bits);
 	return ret;
 }
 
@@ -589,7 +601,7 @@ static void fanout_request_unlink(struct fanout_request *req)
 /* Drop the owner's reference once the deadline timer is gone. */
 static void fanout_request_finish(struct fanout_request *req)
 {
-	timer_shutdown_sync(&req->deadline);
+	hrtimer_cancel(&req->deadline);
 	fanout_request_put(req);
 }
 

@@ -89,7 +89,7 @@ struct fanout_user *fanout_user_get(void)
 	if (u)
 		return u;
 
-	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+	fresh = fanout_zalloc(sizeof(*fresh));
 	if (!fresh)
 		return NULL;
 	refcount_set(&fresh->ref, 1);
@@ -103,7 +103,7 @@ struct fanout_user *fanout_user_get(void)
 		fresh = NULL;
 	}
 	spin_unlock(&fanout_users_lock);
-	kfree(fresh);
+	fanout_free(fresh);
 	return u;
 }
 
@@ -125,7 +125,7 @@ void fanout_user_put(struct fanout_user *u)
 	atomic_dec(&fanout_live_users);
 	WARN_ON_ONCE(atomic_read(&u->groups) || atomic_read(&u->requests) ||
 		     atomic_long_read(&u->bytes));
-	kfree(u);
+	fanout_free(u);
 }
 
 /* Add @n to @counter unless that passes @limit. */

@@ -103,7 +103,8 @@ TEST_F(group, replies_8)
 	echo_round(_metadata, self->co, self->name, 8);
 }
 
-TEST_F(group, replies_256)
+/* 256 threads take long on a debug kernel under emulation. */
+TEST_F_TIMEOUT(group, replies_256, 300)
 {
 	echo_round(_metadata, self->co, self->name, 256);
 }

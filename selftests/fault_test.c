@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fault injection: every allocation an operation makes is failed in turn
- * (failslab and fail_page_alloc driven by /proc/thread-self/fail-nth).
- * Each attempt must fail cleanly with -ENOMEM or succeed, leave no trace
+ * Fault injection: every allocation the module makes for an operation is
+ * failed in turn (fail_function on the module's allocation functions,
+ * driven by /proc/thread-self/fail-nth, so nothing outside the module
+ * fails). Each attempt must fail cleanly with -ENOMEM, leave no trace
  * behind (no group registered, no request pending, the target state
  * unchanged) and leak nothing: the module's live counters return to
  * their baseline, and the runner's kmemleak scan finds nothing.
@@ -32,15 +33,27 @@ static int write_file(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -EIO;
 }
 
-/* Fail sleeping allocations too, of any order, without stack dumps. */
+#define FEI DEBUGFS "fail_function/"
+
+/*
+ * Make the module's allocation functions injectable: they then fail only
+ * when fail-nth says so (probability 0), with -ENOMEM or NULL, quietly.
+ * failslab and fail_page_alloc are filtered out, as fail-nth would count
+ * their calls too.
+ */
 static int faults_setup(void)
 {
 	static const char *const settings[][2] = {
-		{ DEBUGFS "failslab/ignore-gfp-wait", "N" },
-		{ DEBUGFS "failslab/verbose", "0" },
-		{ DEBUGFS "fail_page_alloc/ignore-gfp-wait", "N" },
-		{ DEBUGFS "fail_page_alloc/min-order", "0" },
-		{ DEBUGFS "fail_page_alloc/verbose", "0" },
+		/* fail-nth counts every fault point: keep the rest out. */
+		{ DEBUGFS "failslab/cache-filter", "Y" },
+		{ DEBUGFS "fail_page_alloc/min-order", "11" },
+		{ FEI "inject", "\n" },
+		{ FEI "inject", "fanout_zalloc" },
+		{ FEI "inject", "fanout_alloc" },
+		{ FEI "inject", "fanout_xa_reserve" },
+		{ FEI "fanout_xa_reserve/retval", "0xfffffffffffffff4" },
+		{ FEI "probability", "0" },
+		{ FEI "verbose", "0" },
 	};
 
 	for (unsigned int i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
@@ -121,7 +134,7 @@ FIXTURE_SETUP(fault)
 	self->co = -EBADF;
 	self->ag = -EBADF;
 	self->unsupported = access("/proc/thread-self/fail-nth", W_OK) ||
-			    access(DEBUGFS "failslab", F_OK);
+			    access(FEI "inject", W_OK);
 	if (self->unsupported)
 		return;
 	ASSERT_EQ(0, faults_setup());
@@ -138,6 +151,8 @@ FIXTURE_TEARDOWN(fault)
 	struct live now;
 
 	fail_nth_set(0);
+	if (!self->unsupported)
+		write_file(FEI "inject", "\n");
 	if (self->ag >= 0)
 		fanout_close(self->ag);
 	if (self->co >= 0) {
@@ -153,10 +168,10 @@ FIXTURE_TEARDOWN(fault)
 }
 
 /*
- * Run @op with its 1st, 2nd, ... fault-injectable call failing, until it
- * runs through without using the fault. Every failed attempt must give
- * -ENOMEM and pass @check; the last must succeed. Returns the number of
- * allocations seen.
+ * Run @op with its 1st, 2nd, ... allocation failing, until it runs
+ * through without using the fault. Every failed attempt must give -ENOMEM
+ * (a failure is never swallowed) and pass @check; the last must succeed.
+ * Returns the number of allocations seen.
  */
 #define EACH_FAULT(op, check)						\
 ({									\
@@ -168,11 +183,7 @@ FIXTURE_TEARDOWN(fault)
 			ASSERT_EQ(0, __ret);				\
 			break;						\
 		}							\
-		if (__ret == 0) {					\
-			/* The failed call was optional: fine. */	\
-			continue;					\
-		}							\
-		EXPECT_EQ(-ENOMEM, __ret)				\
+		ASSERT_EQ(-ENOMEM, __ret)				\
 			TH_LOG("allocation %d", __nth);			\
 		check;							\
 	}								\
