@@ -248,7 +248,7 @@ check-debug-run: tests debug-kernel
 	cp -r Kbuild include $(DEBUG_MOD)/
 	cp kmod/*.c kmod/*.h $(DEBUG_MOD)/kmod/
 	$(MAKE) -C $(DEBUG_KERNEL)/src M=$(DEBUG_MOD) KCFLAGS=-g modules
-	tools/vm-run.sh --kernel $(DEBUG_KERNEL)/src/vmlinux \
+	tools/vm-run.sh --kernel $(DEBUG_KERNEL)/src/arch/x86/boot/bzImage \
 		--module $(DEBUG_MOD)/fanout.ko --kmod-dir $(DEBUG_KERNEL)/kmod \
 		--cache $(CACHE)/vm-debug --mode check --smp 2 --mem 2048 \
 		--timeout 2400 --tests "$(TESTS)"
@@ -267,3 +267,28 @@ man-check:
 		if [ -n "$$out" ]; then echo "$$f:"; echo "$$out"; fail=1; fi; \
 	done; \
 	exit $$fail
+
+# ---- fuzzing -----------------------------------------------------------
+
+# selftests/fuzz_test alone in the guest: ITER ioctl calls from several
+# processes, from seed SEED (printed; rerun with it to replay).
+ITER ?= 1000000
+SEED ?= 1
+
+.PHONY: fuzz
+fuzz: module tests
+	$(VM_RUN) --mode check --smp 2 --timeout 7200 \
+		--tests "$(BUILD)/selftests/fuzz_test" \
+		--cmdline "FUZZ_ITER=$(ITER) FUZZ_SEED=$(SEED)"
+
+# ---- soak --------------------------------------------------------------
+
+# selftests/soak_test alone in the guest: a random workload for DURATION
+# seconds with every invariant checked (make check runs it for 10 s).
+DURATION ?= 600
+
+.PHONY: soak
+soak: module tests
+	$(VM_RUN) --mode check --smp 2 --timeout $$(($(DURATION) + 600)) \
+		--tests "$(BUILD)/selftests/soak_test" \
+		--cmdline "SOAK_SECONDS=$(DURATION)"
