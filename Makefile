@@ -251,7 +251,8 @@ check-debug-run: tests debug-kernel
 	tools/vm-run.sh --kernel $(DEBUG_KERNEL)/src/arch/x86/boot/bzImage \
 		--module $(DEBUG_MOD)/fanout.ko --kmod-dir $(DEBUG_KERNEL)/kmod \
 		--cache $(CACHE)/vm-debug --mode check --smp 2 --mem 2048 \
-		--timeout 2400 --tests "$(TESTS)"
+		--timeout 2400 --tests "$(TESTS)" \
+		--cmdline "STRESS_FANOUTS=200 FUZZ_ITER=5000"
 
 # ---- man pages -------------------------------------------------------
 

@@ -33,6 +33,7 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
+struct dentry;
 struct file;
 struct fanout_user;
 struct net;
@@ -232,6 +233,7 @@ void *fanout_zalloc(size_t size);
 void *fanout_alloc(size_t size);
 void fanout_free(const void *ptr);
 int fanout_xa_reserve(struct xarray *xa, unsigned long index);
+void fanout_fault_init(struct dentry *dir);
 
 /* group.c */
 int fanout_net_init(void);

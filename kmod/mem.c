@@ -1,31 +1,57 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fanout memory: every allocation the module makes goes through these
- * few functions, charged to the caller's memory cgroup. They are marked
- * for error injection, so fail_function can fail the module's
- * allocations, and only those, one by one (selftests/fault_test.c).
+ * few functions, charged to the caller's memory cgroup. On kernels with
+ * fault injection they consult the fault attribute debugfs fanout/fail_alloc,
+ * so a test can fail the module's allocations, and only those, one by
+ * one with /proc/thread-self/fail-nth (selftests/fault_test.c).
  */
-#include <linux/error-injection.h>
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
 #include "fanout.h"
 
-/* @size bytes, zeroed; NULL when out of memory. Free with fanout_free(). */
-noinline void *fanout_zalloc(size_t size)
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+static DECLARE_FAULT_ATTR(fanout_fail_alloc);
+
+/* debugfs fanout/fail_alloc: the fault attribute of the allocations. */
+void fanout_fault_init(struct dentry *dir)
 {
+	fault_create_debugfs_attr("fail_alloc", dir, &fanout_fail_alloc);
+}
+
+static bool fanout_should_fail(size_t size)
+{
+	return should_fail(&fanout_fail_alloc, size);
+}
+#else
+void fanout_fault_init(struct dentry *dir)
+{
+}
+
+static bool fanout_should_fail(size_t size)
+{
+	return false;
+}
+#endif
+
+/* @size bytes, zeroed; NULL when out of memory. Free with fanout_free(). */
+void *fanout_zalloc(size_t size)
+{
+	if (fanout_should_fail(size))
+		return NULL;
 	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
 }
 
-ALLOW_ERROR_INJECTION(fanout_zalloc, NULL);
-
 /* @size bytes, uninitialised; NULL when out of memory. */
-noinline void *fanout_alloc(size_t size)
+void *fanout_alloc(size_t size)
 {
+	if (fanout_should_fail(size))
+		return NULL;
 	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
 }
-
-ALLOW_ERROR_INJECTION(fanout_alloc, NULL);
 
 void fanout_free(const void *ptr)
 {
@@ -33,9 +59,9 @@ void fanout_free(const void *ptr)
 }
 
 /* Reserve slot @index of @xa (its lock is taken with BHs off). */
-noinline int fanout_xa_reserve(struct xarray *xa, unsigned long index)
+int fanout_xa_reserve(struct xarray *xa, unsigned long index)
 {
+	if (fanout_should_fail(1))
+		return -ENOMEM;
 	return xa_reserve_bh(xa, index, GFP_KERNEL_ACCOUNT);
 }
-
-ALLOW_ERROR_INJECTION(fanout_xa_reserve, ERRNO);

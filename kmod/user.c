@@ -227,6 +227,7 @@ void fanout_debugfs_init(void)
 	fanout_debugfs_dir = debugfs_create_dir("fanout", NULL);
 	debugfs_create_file("live", 0444, fanout_debugfs_dir, NULL,
 			    &fanout_live_fops);
+	fanout_fault_init(fanout_debugfs_dir);
 }
 
 void fanout_debugfs_exit(void)

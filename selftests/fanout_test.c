@@ -615,7 +615,7 @@ TEST_F(group, pool_agent_dies)
  * Wake-ups at the floor: a blocking call parks the coordinator once,
  * and an agent switches at most twice per request it receives.
  */
-TEST_F(group, context_switches)
+TEST_F_TIMEOUT(group, context_switches, 300)
 {
 	const int n = 8, calls = 200;
 	struct agent a[8];
