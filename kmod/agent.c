@@ -58,8 +58,6 @@ int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j)
 	struct fanout_group *g = fanout_ep_group(ep);
 	int m, ret;
 
-	if (!g)
-		return -EBADFD;
 	ret = fanout_join_check(g, ep, j);
 	if (ret)
 		return ret;
@@ -120,8 +118,6 @@ int fanout_leave(struct fanout_endpoint *ep)
 	struct fanout_group *g = fanout_ep_group(ep);
 	int ret = 0;
 
-	if (!g)
-		return -EBADFD;
 	mutex_lock(&ep->lock);
 	spin_lock_bh(&g->lock);
 	if (ep->member < 0)
@@ -239,8 +235,6 @@ int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r)
 	bool nonblock;
 	int ret;
 
-	if (!g)
-		return -EBADFD;
 	ret = fanout_recv_check(r);
 	if (ret)
 		return ret;
@@ -348,8 +342,6 @@ int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
 	struct fanout_payload *reply = NULL;
 	int ret;
 
-	if (!g)
-		return -EBADFD;
 	ret = fanout_reply_check(r);
 	if (ret)
 		return ret;

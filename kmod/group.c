@@ -318,8 +318,6 @@ int fanout_group_info(struct fanout_endpoint *ep,
 {
 	struct fanout_group *g = fanout_ep_group(ep);
 
-	if (!g)
-		return -EBADFD;
 	memset(p, 0, sizeof(*p));
 	strscpy(p->name, g->name, sizeof(p->name));
 	p->mode = g->mode;
@@ -338,8 +336,6 @@ int fanout_group_get_stats(struct fanout_endpoint *ep,
 {
 	struct fanout_group *g = fanout_ep_group(ep);
 
-	if (!g)
-		return -EBADFD;
 	spin_lock_bh(&g->lock);
 	*stats = g->stats;
 	stats->members_up = bitmap_weight(g->up, g->max_members);

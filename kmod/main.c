@@ -43,12 +43,14 @@ union fanout_ioctl_arg {
  * struct fanout_ioctl_desc - how one ioctl is decoded
  * @cmd: the ioctl number; its size field is the kernel's structure size
  * @handler: does the work on the kernel copy of the argument
+ * @bound: the endpoint must be bound to a group (-EBADFD otherwise)
  * @min_size: size of the structure's first ABI version, when it has
  *	grown since; 0 while the first version is the only one
  */
 struct fanout_ioctl_desc {
 	unsigned int cmd;
 	int (*handler)(struct fanout_endpoint *ep, void *arg);
+	bool bound;
 	size_t min_size;
 };
 
@@ -99,19 +101,19 @@ static const struct fanout_ioctl_desc fanout_ioctls[] = {
 	{ FANOUT_IOC_GROUP_CREATE, fanout_group_create_ioc },
 	{ FANOUT_IOC_GROUP_OPEN, fanout_group_open_ioc },
 	{ FANOUT_IOC_GROUP_DESTROY, fanout_group_destroy_ioc },
-	{ FANOUT_IOC_GROUP_INFO, fanout_group_info_ioc },
-	{ FANOUT_IOC_GROUP_STATS, fanout_group_get_stats_ioc },
-	{ FANOUT_IOC_JOIN, fanout_join_ioc },
-	{ FANOUT_IOC_LEAVE, fanout_ioc_leave },
-	{ FANOUT_IOC_RECV, fanout_recv_ioc },
-	{ FANOUT_IOC_REPLY, fanout_reply_ioc },
-	{ FANOUT_IOC_REPLY_RECV, fanout_reply_recv_ioc },
-	{ FANOUT_IOC_SEND, fanout_send_ioc },
-	{ FANOUT_IOC_WAIT, fanout_wait_ioc },
-	{ FANOUT_IOC_CALL, fanout_call_ioc },
-	{ FANOUT_IOC_RESULTS, fanout_results_ioc },
-	{ FANOUT_IOC_CANCEL, fanout_cancel_ioc },
-	{ FANOUT_IOC_RELEASE, fanout_release_request_ioc },
+	{ FANOUT_IOC_GROUP_INFO, fanout_group_info_ioc, true },
+	{ FANOUT_IOC_GROUP_STATS, fanout_group_get_stats_ioc, true },
+	{ FANOUT_IOC_JOIN, fanout_join_ioc, true },
+	{ FANOUT_IOC_LEAVE, fanout_ioc_leave, true },
+	{ FANOUT_IOC_RECV, fanout_recv_ioc, true },
+	{ FANOUT_IOC_REPLY, fanout_reply_ioc, true },
+	{ FANOUT_IOC_REPLY_RECV, fanout_reply_recv_ioc, true },
+	{ FANOUT_IOC_SEND, fanout_send_ioc, true },
+	{ FANOUT_IOC_WAIT, fanout_wait_ioc, true },
+	{ FANOUT_IOC_CALL, fanout_call_ioc, true },
+	{ FANOUT_IOC_RESULTS, fanout_results_ioc, true },
+	{ FANOUT_IOC_CANCEL, fanout_cancel_ioc, true },
+	{ FANOUT_IOC_RELEASE, fanout_release_request_ioc, true },
 };
 
 static const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
@@ -142,7 +144,8 @@ static const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
  * back for commands that return data, even on error, so that outputs
  * such as a request id reach the caller of an interrupted call.
  *
- * Return: the handler's result, -ENOTTY for an unknown command, -EINVAL
+ * Return: the handler's result, -ENOTTY for an unknown command, -EBADFD
+ * for an operation on a group from an unbound endpoint, -EINVAL
  * for a short structure, -E2BIG for a non-zero unknown tail, -EFAULT.
  */
 static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
@@ -168,7 +171,11 @@ static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
 		memset(&karg, 0, ksize);
 	}
 
-	ret = desc->handler(ep, &karg);
+	/* Refused like a handler's error: the structure is still copied back. */
+	if (desc->bound && !fanout_ep_group(ep))
+		ret = -EBADFD;
+	else
+		ret = desc->handler(ep, &karg);
 
 	if (_IOC_DIR(cmd) & _IOC_READ) {
 		if (copy_to_user(uarg, &karg, copy) ||

@@ -397,8 +397,6 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	unsigned long *bits;
 	int ret;
 
-	if (!g)
-		return -EBADFD;
 	ret = fanout_send_check(g, ep, s);
 	if (ret)
 		return ret;
@@ -529,8 +527,6 @@ int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w)
 	struct fanout_request *req;
 	int ret;
 
-	if (!fanout_ep_group(ep))
-		return -EBADFD;
 	ret = fanout_wait_check(w);
 	if (ret)
 		return ret;
@@ -648,8 +644,6 @@ int fanout_results(struct fanout_endpoint *ep, struct fanout_results *r)
 	struct fanout_request *req;
 	int ret;
 
-	if (!fanout_ep_group(ep))
-		return -EBADFD;
 	ret = fanout_results_check(r);
 	if (ret)
 		return ret;
@@ -666,8 +660,6 @@ int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
 	struct fanout_request *req;
 	int ret;
 
-	if (!fanout_ep_group(ep))
-		return -EBADFD;
 	ret = fanout_wait_check(&c->wait);
 	if (ret)
 		return ret;
@@ -689,14 +681,9 @@ int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
 	return ret;
 }
 
-static int fanout_id_check(struct fanout_endpoint *ep,
-			   const struct fanout_id *id)
+static int fanout_id_check(const struct fanout_id *id)
 {
-	if (!fanout_ep_group(ep))
-		return -EBADFD;
-	if (id->flags || id->reserved)
-		return -EINVAL;
-	return 0;
+	return id->flags || id->reserved ? -EINVAL : 0;
 }
 
 int fanout_cancel(struct fanout_endpoint *ep, struct fanout_id *id)
@@ -704,7 +691,7 @@ int fanout_cancel(struct fanout_endpoint *ep, struct fanout_id *id)
 	struct fanout_request *req;
 	int ret;
 
-	ret = fanout_id_check(ep, id);
+	ret = fanout_id_check(id);
 	if (ret)
 		return ret;
 	req = fanout_request_get(ep, id->id);
@@ -723,7 +710,7 @@ int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id)
 	struct fanout_request *req;
 	int ret;
 
-	ret = fanout_id_check(ep, id);
+	ret = fanout_id_check(id);
 	if (ret)
 		return ret;
 	req = fanout_request_get(ep, id->id);
