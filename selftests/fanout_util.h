@@ -5,7 +5,9 @@
 #ifndef FANOUT_UTIL_H
 #define FANOUT_UTIL_H
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/mount.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,17 +23,19 @@ static inline void fanout_test_name(char name[FANOUT_NAME_MAX], const char *tag)
 
 /*
  * Open an endpoint and create a group @name with @max_members members,
- * mode 0666 and @deadline_ms (0: default). Returns the fd or -errno.
+ * permission @mode and @deadline_ms (0: default). Returns the fd or -errno.
  */
-static inline int fanout_test_create(const char *name, unsigned int max_members,
-				     unsigned int deadline_ms)
+static inline int fanout_test_create_mode(const char *name,
+					  unsigned int max_members,
+					  unsigned int deadline_ms,
+					  unsigned int mode)
 {
 	struct fanout_group_params p;
 	int fd, ret;
 
 	memset(&p, 0, sizeof(p));
 	snprintf(p.name, sizeof(p.name), "%.*s", (int)sizeof(p.name) - 1, name);
-	p.mode = 0666;
+	p.mode = mode;
 	p.max_members = max_members;
 	p.deadline_ms = deadline_ms;
 	fd = fanout_open(0);
@@ -43,6 +47,47 @@ static inline int fanout_test_create(const char *name, unsigned int max_members,
 		return ret;
 	}
 	return fd;
+}
+
+/* The same, mode 0666. */
+static inline int fanout_test_create(const char *name, unsigned int max_members,
+				     unsigned int deadline_ms)
+{
+	return fanout_test_create_mode(name, max_members, deadline_ms, 0666);
+}
+
+/* What the module holds over all users: debugfs fanout/live. */
+struct fanout_live {
+	long users, groups, requests, bytes;
+};
+
+#define FANOUT_LIVE_PATH "/sys/kernel/debug/fanout/live"
+
+/* Read fanout/live (mounting debugfs if needed): 0, or -1. */
+static inline int fanout_live_read(struct fanout_live *l)
+{
+	char key[32];
+	long val;
+	FILE *f = fopen(FANOUT_LIVE_PATH, "r");
+
+	if (!f && errno == ENOENT &&
+	    !mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		f = fopen(FANOUT_LIVE_PATH, "r");
+	if (!f)
+		return -1;
+	memset(l, -1, sizeof(*l));
+	while (fscanf(f, "%31s %ld", key, &val) == 2) {
+		if (!strcmp(key, "users"))
+			l->users = val;
+		else if (!strcmp(key, "groups"))
+			l->groups = val;
+		else if (!strcmp(key, "requests"))
+			l->requests = val;
+		else if (!strcmp(key, "bytes"))
+			l->bytes = val;
+	}
+	fclose(f);
+	return 0;
 }
 
 /*

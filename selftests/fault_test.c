@@ -80,31 +80,6 @@ static int fail_nth_consumed(void)
 	return n > 0 && atoi(buf) == 0;
 }
 
-struct live {
-	long groups, requests, bytes;
-};
-
-static int live_read(struct live *l)
-{
-	char key[32];
-	long val;
-	FILE *f = fopen(DEBUGFS "fanout/live", "r");
-
-	if (!f)
-		return -1;
-	memset(l, 0, sizeof(*l));
-	while (fscanf(f, "%31s %ld", key, &val) == 2) {
-		if (!strcmp(key, "groups"))
-			l->groups = val;
-		else if (!strcmp(key, "requests"))
-			l->requests = val;
-		else if (!strcmp(key, "bytes"))
-			l->bytes = val;
-	}
-	fclose(f);
-	return 0;
-}
-
 /*
  * The 6.1 harness runs a test body even after its setup skipped: each
  * test checks for itself.
@@ -120,7 +95,7 @@ FIXTURE(fault) {
 	bool unsupported;
 	char name[FANOUT_NAME_MAX];
 	int co, ag;
-	struct live base;
+	struct fanout_live base;
 };
 
 FIXTURE_SETUP(fault)
@@ -132,7 +107,7 @@ FIXTURE_SETUP(fault)
 	if (self->unsupported)
 		return;
 	ASSERT_EQ(0, faults_setup());
-	ASSERT_EQ(0, live_read(&self->base));
+	ASSERT_EQ(0, fanout_live_read(&self->base));
 	fanout_test_name(self->name, "fault");
 	self->co = fanout_test_create(self->name, 4, 0);
 	ASSERT_LE(0, self->co);
@@ -142,7 +117,7 @@ FIXTURE_SETUP(fault)
 
 FIXTURE_TEARDOWN(fault)
 {
-	struct live now;
+	struct fanout_live now;
 
 	fail_nth_set(0);
 	if (self->ag >= 0)
@@ -152,7 +127,7 @@ FIXTURE_TEARDOWN(fault)
 		fanout_close(self->co);
 	}
 	/* Everything this test made is gone: back to the baseline. */
-	if (self->co >= 0 && !live_read(&now)) {
+	if (self->co >= 0 && !fanout_live_read(&now)) {
 		EXPECT_EQ(self->base.groups, now.groups);
 		EXPECT_EQ(self->base.requests, now.requests);
 		EXPECT_EQ(self->base.bytes, now.bytes);

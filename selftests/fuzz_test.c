@@ -2377,24 +2377,6 @@ static void print_stats(struct shared *sh, double secs)
 	}
 }
 
-/* What the module holds over all users (debugfs fanout/live). */
-struct live {
-	long users, groups, requests, bytes;
-};
-
-static bool read_live(struct live *l)
-{
-	FILE *f = fopen("/sys/kernel/debug/fanout/live", "r");
-	int n;
-
-	if (!f)
-		return false;
-	n = fscanf(f, "users %ld groups %ld requests %ld bytes %ld",
-		   &l->users, &l->groups, &l->requests, &l->bytes);
-	fclose(f);
-	return n == 4;
-}
-
 static long env_long(const char *name, long def)
 {
 	const char *s = getenv(name);
@@ -2435,8 +2417,8 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, random_ops, 7200)
 {
 	struct shared *sh = self->sh;
-	struct live base, now;
-	bool have_live = read_live(&base);
+	struct fanout_live base, now;
+	bool have_live = !fanout_live_read(&base);
 	double start = now_s();
 	int fd, i, ret;
 
@@ -2496,7 +2478,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 7200)
 	 * asynchronously: give them a moment).
 	 */
 	for (i = 0; have_live && i < 100; i++) {
-		ASSERT_TRUE(read_live(&now));
+		ASSERT_EQ(0, fanout_live_read(&now));
 		if (now.users == base.users && now.groups == base.groups &&
 		    now.requests == base.requests && now.bytes == base.bytes)
 			break;

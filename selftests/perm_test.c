@@ -149,27 +149,6 @@ static int run_as(uid_t uid, gid_t gid, job_fn fn, const struct job *job)
 	return run_job(uid, gid, NO_SUPP, -1, fn, job);
 }
 
-/* Create group @name with @mode: the endpoint's fd, or -errno. */
-static int create_group(const char *name, unsigned int mode)
-{
-	struct fanout_group_params p;
-	int fd, ret;
-
-	memset(&p, 0, sizeof(p));
-	snprintf(p.name, sizeof(p.name), "%s", name);
-	p.mode = mode;
-	p.max_members = NMEMB;
-	fd = fanout_open(0);
-	if (fd < 0)
-		return fd;
-	ret = fanout_group_create(fd, &p);
-	if (ret) {
-		fanout_close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 /*
  * Send a one-byte request to @member, or to every member up when
  * @member is negative: its target count, or -errno.
@@ -291,7 +270,7 @@ static int child_reader_writer(const struct job *job)
 static int child_create(const struct job *job)
 {
 	struct fanout_group_params info;
-	int fd = create_group(job->name, job->mode);
+	int fd = fanout_test_create_mode(job->name, NMEMB, 0, job->mode);
 
 	CHECK(fd >= 0);
 	/* The creator's endpoint may do everything, whatever the mode. */
@@ -351,7 +330,7 @@ FIXTURE_TEARDOWN(perm)
 static void root_group(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(perm) *self, unsigned int mode)
 {
-	self->co = create_group(self->name, mode);
+	self->co = fanout_test_create_mode(self->name, NMEMB, 0, mode);
 	ASSERT_LE(0, self->co);
 	ASSERT_EQ(0, fanout_join(self->co, 0));
 }
@@ -601,7 +580,7 @@ static int netns_child(const char *name, int tell, int hear)
 	/* The initial namespace's group, if any, is not visible here. */
 	CHECK_EQ(-ENOENT, fanout_group_open(fd, name));
 	fanout_close(fd);
-	fd = create_group(name, 0666);
+	fd = fanout_test_create_mode(name, NMEMB, 0, 0666);
 	CHECK(fd >= 0);
 	CHECK_EQ(1, write(tell, "c", 1));
 	CHECK_EQ(1, read(hear, &c, 1));

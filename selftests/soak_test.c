@@ -1831,38 +1831,6 @@ static void on_sigusr1(int sig)
 
 /* ---- the test ---------------------------------------------------------- */
 
-struct live {
-	long users, groups, requests, bytes;
-};
-
-#define LIVE_PATH "/sys/kernel/debug/fanout/live"
-
-static int live_read(struct live *l)
-{
-	char key[32];
-	long val;
-	FILE *f = fopen(LIVE_PATH, "r");
-
-	if (!f && errno == ENOENT &&
-	    !mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
-		f = fopen(LIVE_PATH, "r");
-	if (!f)
-		return -1;
-	memset(l, -1, sizeof(*l));
-	while (fscanf(f, "%31s %ld", key, &val) == 2) {
-		if (!strcmp(key, "users"))
-			l->users = val;
-		else if (!strcmp(key, "groups"))
-			l->groups = val;
-		else if (!strcmp(key, "requests"))
-			l->requests = val;
-		else if (!strcmp(key, "bytes"))
-			l->bytes = val;
-	}
-	fclose(f);
-	return 0;
-}
-
 static unsigned int soak_seconds(void)
 {
 	const char *s = getenv("SOAK_SECONDS");
@@ -1912,7 +1880,7 @@ TEST_F_TIMEOUT(soak, random_workload,
 	struct sigaction sa;
 	struct coord *co;
 	struct cstats all;
-	struct live base, end_live;
+	struct fanout_live base, end_live;
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_t probe[64];
 	int64_t max_stall = 0, total_stall = 0;
@@ -1920,8 +1888,8 @@ TEST_F_TIMEOUT(soak, random_workload,
 	uint64_t obs_fail, gone;
 	int owner, i;
 
-	ASSERT_EQ(0, live_read(&base)) {
-		TH_LOG("cannot read %s", LIVE_PATH);
+	ASSERT_EQ(0, fanout_live_read(&base)) {
+		TH_LOG("cannot read %s", FANOUT_LIVE_PATH);
 	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -2171,7 +2139,7 @@ TEST_F_TIMEOUT(soak, random_workload,
 	/* Everything torn down: the module holds what it held before. */
 	EXPECT_EQ(0, fanout_group_destroy(owner, sh->name));
 	EXPECT_EQ(0, fanout_close(owner));
-	ASSERT_EQ(0, live_read(&end_live));
+	ASSERT_EQ(0, fanout_live_read(&end_live));
 	TH_LOG("live: users %ld groups %ld requests %ld bytes %ld (baseline %ld %ld %ld %ld)",
 	       end_live.users, end_live.groups, end_live.requests,
 	       end_live.bytes, base.users, base.groups, base.requests,
