@@ -8,8 +8,8 @@
  * bits, non-zero reserved fields, output fields full of junk, resized and
  * mangled ioctl numbers and bad pointers (NULL, 1, a PROT_NONE page, a
  * buffer running into one, a read-only page, kernel and non-canonical
- * addresses). A supervisor SIGKILLs and re-forks workers and interrupts
- * them with SIGUSR1; blocking calls are bounded by an interval timer
+ * addresses). Every few dozen calls, a supervisor may SIGKILL and re-fork
+ * a worker or interrupt it with SIGUSR1; blocking calls are bounded by an interval timer
  * (SIGALRM), so nothing waits for ever. A worker may fork a short-lived
  * twin sharing its endpoints, or move to a fresh network namespace.
  *
@@ -62,6 +62,7 @@
 #define LOGLINES	24	/* operations kept for a failure report */
 #define TWIN_OPS	40	/* operations of a twin */
 #define STUCK_SECS	60	/* a worker this long in one operation hangs */
+#define STRIKE_CALLS	25	/* calls between two supervisor strikes */
 #define FAILMSG		16384
 #define NERRNO		128
 #define SLICES		64	/* per-target payload slices... */
@@ -2173,6 +2174,7 @@ struct supervisor {
 	bool kill_sent[NWORKERS];
 	long beat[NWORKERS];
 	double since[NWORKERS];
+	long struck;	/* sh->calls at the last strike */
 	int live;
 };
 
@@ -2327,6 +2329,14 @@ static void supervise(struct shared *sh)
 		nap_us(1000 + rng_below(&s.rng, 7000));
 		if (atomic_load(&sh->failed) || atomic_load(&sh->calls) >= sh->budget)
 			continue;
+		/*
+		 * Strikes are paced by calls, not time: on a slow (debug,
+		 * emulated) kernel a worker still lives for hundreds of calls
+		 * and builds up state before it is killed.
+		 */
+		if (atomic_load(&sh->calls) - s.struck < STRIKE_CALLS)
+			continue;
+		s.struck = atomic_load(&sh->calls);
 		i = rng_below(&s.rng, NWORKERS);
 		if (!s.pid[i] || s.kill_sent[i])
 			continue;
