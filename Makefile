@@ -229,7 +229,10 @@ install: lib
 # Debug lane: the same suite on a KASAN + lockdep + kmemleak + fault
 # injection kernel built from linux-source-6.1 (tools/debug-kernel.sh, once,
 # cached). fanout.ko is built from a copy of the sources so the normal
-# ./fanout.ko stays untouched; -g only for faddr2line on its stack traces.
+# ./fanout.ko stays untouched; the copy keeps their times, so Kbuild
+# rebuilds only what changed and runs side by side (make fuzz GUEST=debug
+# next to make soak GUEST=debug) never delete each other's module; -g only
+# for faddr2line on its stack traces.
 DEBUG_KERNEL := $(CACHE)/debug-kernel
 DEBUG_MOD := $(CACHE)/debug-build
 DEBUG_DEB_PACKAGES := flex bison bc libelf-dev libssl-dev
@@ -250,9 +253,9 @@ DEBUG_VM_RUN := tools/vm-run.sh \
 
 .PHONY: debug-module
 debug-module: debug-kernel
-	rm -rf $(DEBUG_MOD) && mkdir -p $(DEBUG_MOD)/kmod
-	cp -r Kbuild include $(DEBUG_MOD)/
-	cp kmod/*.c kmod/*.h $(DEBUG_MOD)/kmod/
+	mkdir -p $(DEBUG_MOD)/kmod
+	cp -pr Kbuild include $(DEBUG_MOD)/
+	cp -p kmod/*.c kmod/*.h $(DEBUG_MOD)/kmod/
 	$(MAKE) -C $(DEBUG_KERNEL)/src M=$(DEBUG_MOD) KCFLAGS=-g modules
 
 check-debug-run: tests debug-module
