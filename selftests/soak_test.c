@@ -371,6 +371,7 @@ struct areply {
 	uint32_t len;
 	int64_t due;
 	int64_t late_limit;
+	int64_t submitted;	/* now_ns() just before the reply's ioctl */
 	uint8_t buf[REPLY_MAX];
 };
 
@@ -438,20 +439,24 @@ static void agent_commit(struct agent *a, int out)
 
 /*
  * A late reply accepted: was its target still open more than the bound
- * past the deadline, not counting the time the guest's CPUs stalled?
+ * past the deadline, not counting the time the guest's CPUs stalled? It
+ * was accepted at some time after rep->submitted: only that time is sure
+ * (the agent may be preempted for long after the acceptance, and a
+ * reply_recv goes on to receive).
  */
 static bool agent_too_late(struct areply *rep)
 {
-	int64_t now = now_ns(), deadline = rep->late_limit - SOAK_BOUND_MS * MS;
+	int64_t open = rep->submitted;
+	int64_t deadline = rep->late_limit - SOAK_BOUND_MS * MS;
 	int64_t stalled;
 
-	if (now <= rep->late_limit)
+	if (open <= rep->late_limit)
 		return false;
-	stalled = stalled_in(deadline, now);
-	if (now - deadline - stalled <= SOAK_BOUND_MS * MS)
+	stalled = stalled_in(deadline, open);
+	if (open - deadline - stalled <= SOAK_BOUND_MS * MS)
 		return false;
-	violation("late reply to request %llu accepted %lld ms after its deadline (%lld ms of it stalled)",
-		  (unsigned long long)rep->id, (long long)(now - deadline) / MS,
+	violation("late reply to request %llu accepted, submitted %lld ms after its deadline (%lld ms of it stalled)",
+		  (unsigned long long)rep->id, (long long)(open - deadline) / MS,
 		  (long long)stalled / MS);
 	return true;
 }
@@ -515,6 +520,8 @@ static int agent_submit(struct agent *a, struct areply *rep, bool block)
 	rr->recv.buf = (uintptr_t)a->in;
 	rr->recv.buf_len = sizeof(a->in);
 	rr->recv.flags = block ? 0 : FANOUT_RECV_NONBLOCK;
+	if (rep)
+		rep->submitted = now_ns();
 	ret = fanout_reply_recv(a->fd, rr);
 	if (rep) {
 		bool accepted = !rr->reply.id;
