@@ -264,7 +264,7 @@ check-debug-run: tests debug-module
 
 # The guest of `make fuzz` and `make soak`: GUEST=stock (the Debian
 # kernel KVER) or GUEST=debug (the debug lane's kernel, built if missing;
-# about 40 times slower per call).
+# about 8 times slower per fuzzer call).
 GUEST ?= stock
 ifeq ($(GUEST),debug)
 LONG_RUN_DEPS := tests debug-module
