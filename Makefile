@@ -263,8 +263,7 @@ check-debug-run: tests debug-module
 		--cmdline "STRESS_FANOUTS=200 FUZZ_ITER=5000"
 
 # The guest of `make fuzz` and `make soak`: GUEST=stock (the Debian
-# kernel KVER) or GUEST=debug (the debug lane's kernel, built if missing;
-# about 8 times slower per fuzzer call).
+# kernel KVER) or GUEST=debug (the debug lane's kernel, built if missing).
 GUEST ?= stock
 ifeq ($(GUEST),debug)
 LONG_RUN_DEPS := tests debug-module
