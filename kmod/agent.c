@@ -10,27 +10,23 @@
 
 #include "fanout.h"
 
-/* Fail every target queued for member @m with @status. Group lock held. */
-static void fanout_member_fail_queued(struct fanout_group *g, u32 m, int status)
+/*
+ * Fail up to %FANOUT_SETTLE_BATCH targets of @list (a member's queue or
+ * an endpoint's taken list) with @status. Group lock held.
+ * Return: true when @list is empty.
+ */
+static bool fanout_fail_batch(struct list_head *list, int status)
 {
 	struct fanout_target *t, *tmp;
+	unsigned int n = 0;
 
-	lockdep_assert_held(&g->lock);
-	list_for_each_entry_safe(t, tmp, &g->members[m].queue, node) {
+	list_for_each_entry_safe(t, tmp, list, node) {
+		if (n++ == FANOUT_SETTLE_BATCH)
+			return false;
 		fanout_target_settle(t, status, FANOUT_TARGET_FAILED);
 		fanout_request_wake(t->req);
 	}
-}
-
-/* Fail every target @ep took and did not answer. Group lock held. */
-static void fanout_ep_fail_taken(struct fanout_endpoint *ep, int status)
-{
-	struct fanout_target *t, *tmp;
-
-	list_for_each_entry_safe(t, tmp, &ep->taken, node) {
-		fanout_target_settle(t, status, FANOUT_TARGET_FAILED);
-		fanout_request_wake(t->req);
-	}
+	return true;
 }
 
 /* Lowest member index nobody serves, or -ENOSPC. Group lock held. */
@@ -92,25 +88,39 @@ out_unlock:
 /*
  * @ep stops serving its member: what it took fails with -EPIPE; when it
  * was the member's last agent the member goes down and its queue fails
- * with -ENOTCONN. Group lock held.
+ * with -ENOTCONN. The targets fail in batches, the group lock dropped in
+ * between: nothing new reaches @ep once its member index is gone, and
+ * an agent that joins the member meanwhile takes the rest of its queue.
+ * The caller holds @ep->lock, so @ep cannot join again meanwhile.
  */
-static void fanout_ep_leave_locked(struct fanout_group *g,
-				   struct fanout_endpoint *ep)
+static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 {
-	struct fanout_member *m = &g->members[ep->member];
+	struct fanout_member *m;
+	bool down, done;
 
-	lockdep_assert_held(&g->lock);
-	fanout_ep_fail_taken(ep, -EPIPE);
-	if (!--m->nagents) {
+	spin_lock_bh(&g->lock);
+	m = &g->members[ep->member];
+	down = !--m->nagents;
+	if (down)
 		__clear_bit(ep->member, g->up);
-		fanout_member_fail_queued(g, ep->member, -ENOTCONN);
-	}
 	WRITE_ONCE(ep->member, -1);
 	/*
 	 * A task of this endpoint blocked in receive must notice, and a
 	 * wake-up this endpoint consumed must reach another agent.
 	 */
 	wake_up_all(&m->wq);
+	spin_unlock_bh(&g->lock);
+
+	do {
+		spin_lock_bh(&g->lock);
+		done = fanout_fail_batch(&ep->taken, -EPIPE);
+		spin_unlock_bh(&g->lock);
+	} while (!done);
+	while (down) {
+		spin_lock_bh(&g->lock);
+		down = !m->nagents && !fanout_fail_batch(&m->queue, -ENOTCONN);
+		spin_unlock_bh(&g->lock);
+	}
 }
 
 int fanout_leave(struct fanout_endpoint *ep)
@@ -119,14 +129,21 @@ int fanout_leave(struct fanout_endpoint *ep)
 	int ret = 0;
 
 	mutex_lock(&ep->lock);
-	spin_lock_bh(&g->lock);
-	if (ep->member < 0)
+	if (READ_ONCE(ep->member) < 0)
 		ret = -ENOTCONN;
 	else
-		fanout_ep_leave_locked(g, ep);
-	spin_unlock_bh(&g->lock);
+		fanout_ep_leave(g, ep);
 	mutex_unlock(&ep->lock);
 	return ret;
+}
+
+/* Outputs read as "nothing received" until a request is. */
+void fanout_recv_clear(struct fanout_recv *r)
+{
+	r->id = 0;
+	memset(r->uuid, 0, sizeof(r->uuid));
+	r->len = 0;
+	r->member = 0;
 }
 
 static int fanout_recv_check(const struct fanout_recv *r)
@@ -182,13 +199,17 @@ out_unlock:
 	return t;
 }
 
-/* The copy to user space failed: put the target back at the head. */
-static void fanout_untake(struct fanout_group *g, struct fanout_endpoint *ep,
-			  struct fanout_target *t)
+/*
+ * The caller could not be given @t: put it back at the head of its
+ * queue, unless it settled meanwhile. Group lock held.
+ */
+static void fanout_untake_locked(struct fanout_group *g,
+				 struct fanout_endpoint *ep,
+				 struct fanout_target *t)
 {
 	struct fanout_member *m;
 
-	spin_lock_bh(&g->lock);
+	lockdep_assert_held(&g->lock);
 	if (t->state == FANOUT_TARGET_TAKEN && t->taker == ep) {
 		m = &g->members[t->member];
 		list_move(&t->node, &m->queue);
@@ -197,6 +218,13 @@ static void fanout_untake(struct fanout_group *g, struct fanout_endpoint *ep,
 		t->state = FANOUT_TARGET_QUEUED;
 		wake_up(&m->wq);
 	}
+}
+
+static void fanout_untake(struct fanout_group *g, struct fanout_endpoint *ep,
+			  struct fanout_target *t)
+{
+	spin_lock_bh(&g->lock);
+	fanout_untake_locked(g, ep, t);
 	spin_unlock_bh(&g->lock);
 }
 
@@ -282,6 +310,34 @@ static struct fanout_target *fanout_target_find(struct fanout_request *req,
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* The caller cannot learn what it received: put the request back. */
+void fanout_recv_undo(struct fanout_endpoint *ep, struct fanout_recv *r)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	struct fanout_request *req;
+	struct fanout_target *t;
+
+	if (!r->id)
+		return;
+	spin_lock_bh(&g->lock);
+	req = xa_load(&g->requests, r->id);
+	t = req ? fanout_target_find(req, r->member) : NULL;
+	if (t)
+		fanout_untake_locked(g, ep, t);
+	spin_unlock_bh(&g->lock);
+}
+
+void fanout_reply_recv_clear(struct fanout_reply_recv *rr)
+{
+	fanout_recv_clear(&rr->recv);
+}
+
+void fanout_reply_recv_undo(struct fanout_endpoint *ep,
+			    struct fanout_reply_recv *rr)
+{
+	fanout_recv_undo(ep, &rr->recv);
 }
 
 static int fanout_reply_check(const struct fanout_reply *r)
@@ -402,10 +458,6 @@ __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 /* The endpoint closes: leave the member it serves. */
 void fanout_agent_release(struct fanout_endpoint *ep)
 {
-	struct fanout_group *g = fanout_ep_group(ep);
-
-	spin_lock_bh(&g->lock);
 	if (ep->member >= 0)
-		fanout_ep_leave_locked(g, ep);
-	spin_unlock_bh(&g->lock);
+		fanout_ep_leave(fanout_ep_group(ep), ep);
 }

@@ -49,6 +49,13 @@ extern unsigned int fanout_max_pending;
 #define FANOUT_DEFAULT_DEADLINE_MS	30000
 #define FANOUT_DEFAULT_INTERVAL_MS	1000
 
+/*
+ * Targets settled in one hold of the group lock by a walk whose length
+ * grows with what is open (a member's queue, an endpoint's taken list);
+ * a request's own targets, at most %FANOUT_MEMBERS_MAX, settle in one.
+ */
+#define FANOUT_SETTLE_BATCH		64
+
 /* Permission bits an endpoint was granted when it bound to a group. */
 #define FANOUT_PERM_RECV	04	/* join as an agent */
 #define FANOUT_PERM_SEND	02	/* send requests */
@@ -265,6 +272,10 @@ int fanout_results(struct fanout_endpoint *ep, struct fanout_results *r);
 int fanout_cancel(struct fanout_endpoint *ep, struct fanout_id *id);
 int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id);
 void fanout_release_owned(struct fanout_endpoint *ep);
+void fanout_send_clear(struct fanout_send *s);
+void fanout_call_clear(struct fanout_call *c);
+void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s);
+void fanout_call_undo(struct fanout_endpoint *ep, struct fanout_call *c);
 
 /* user.c */
 struct fanout_user *fanout_user_get(void);
@@ -286,6 +297,11 @@ int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r);
 int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r);
 int fanout_reply_recv(struct fanout_endpoint *ep,
 		      struct fanout_reply_recv *rr);
+void fanout_recv_clear(struct fanout_recv *r);
+void fanout_reply_recv_clear(struct fanout_reply_recv *rr);
+void fanout_recv_undo(struct fanout_endpoint *ep, struct fanout_recv *r);
+void fanout_reply_recv_undo(struct fanout_endpoint *ep,
+			    struct fanout_reply_recv *rr);
 __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 			   struct poll_table_struct *wait);
 void fanout_agent_release(struct fanout_endpoint *ep);

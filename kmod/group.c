@@ -265,24 +265,34 @@ out_unlock:
 
 /*
  * Take a destroyed group out of service: every open target fails with
- * -EIDRM and agents blocked in receive return.
+ * -EIDRM and agents blocked in receive return. Once @g is dead no request
+ * starts, so its requests fail one per hold of the group lock: the hold
+ * is bounded by one request's targets, not by how many are open.
  */
 static void fanout_group_kill(struct fanout_group *g)
 {
 	struct fanout_request *req;
-	unsigned long id;
+	unsigned long id = 0;
 	u32 m;
 
 	spin_lock_bh(&g->lock);
 	g->dead = true;
 	g->net = NULL;
-	xa_for_each(&g->requests, id, req) {
-		fanout_request_fail_open(req, -EIDRM);
-		fanout_request_wake(req);
-	}
+	spin_unlock_bh(&g->lock);
 	for (m = 0; m < g->max_members; m++)
 		wake_up_all(&g->members[m].wq);
-	spin_unlock_bh(&g->lock);
+
+	do {
+		spin_lock_bh(&g->lock);
+		req = xa_find(&g->requests, &id, ULONG_MAX, XA_PRESENT);
+		if (req) {
+			fanout_request_fail_open(req, -EIDRM);
+			fanout_request_wake(req);
+		}
+		spin_unlock_bh(&g->lock);
+		id++;
+		cond_resched();
+	} while (req);
 }
 
 int fanout_group_destroy(struct fanout_endpoint *ep,

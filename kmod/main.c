@@ -43,6 +43,10 @@ union fanout_ioctl_arg {
  * struct fanout_ioctl_desc - how one ioctl is decoded
  * @cmd: the ioctl number; its size field is the kernel's structure size
  * @handler: does the work on the kernel copy of the argument
+ * @clear: resets the structure's outputs before anything is decided, so
+ *	that a command which starts nothing hands back no id (NULL: none)
+ * @undo: takes back what @handler started when its answer cannot be
+ *	written to the caller's structure (NULL: nothing to take back)
  * @bound: the endpoint must be bound to a group (-EBADFD otherwise)
  * @min_size: size of the structure's first ABI version, when it has
  *	grown since; 0 while the first version is the only one
@@ -50,6 +54,8 @@ union fanout_ioctl_arg {
 struct fanout_ioctl_desc {
 	unsigned int cmd;
 	int (*handler)(struct fanout_endpoint *ep, void *arg);
+	void (*clear)(void *arg);
+	void (*undo)(struct fanout_endpoint *ep, void *arg);
 	bool bound;
 	size_t min_size;
 };
@@ -80,6 +86,18 @@ static int fn##_ioc(struct fanout_endpoint *ep, void *arg)		\
 	return fn(ep, arg);						\
 }
 
+#define FANOUT_IOC_UNDO_ADAPTER(fn)					\
+static void fn##_ioc(struct fanout_endpoint *ep, void *arg)		\
+{									\
+	fn(ep, arg);							\
+}
+
+#define FANOUT_IOC_CLEAR_ADAPTER(fn)					\
+static void fn##_ioc(void *arg)						\
+{									\
+	fn(arg);							\
+}
+
 FANOUT_IOC_ADAPTER(fanout_group_create)
 FANOUT_IOC_ADAPTER(fanout_group_open)
 FANOUT_IOC_ADAPTER(fanout_group_destroy)
@@ -95,25 +113,45 @@ FANOUT_IOC_ADAPTER(fanout_call)
 FANOUT_IOC_ADAPTER(fanout_results)
 FANOUT_IOC_ADAPTER(fanout_cancel)
 FANOUT_IOC_ADAPTER(fanout_release_request)
+FANOUT_IOC_UNDO_ADAPTER(fanout_recv_undo)
+FANOUT_IOC_UNDO_ADAPTER(fanout_reply_recv_undo)
+FANOUT_IOC_UNDO_ADAPTER(fanout_send_undo)
+FANOUT_IOC_UNDO_ADAPTER(fanout_call_undo)
+FANOUT_IOC_CLEAR_ADAPTER(fanout_recv_clear)
+FANOUT_IOC_CLEAR_ADAPTER(fanout_reply_recv_clear)
+FANOUT_IOC_CLEAR_ADAPTER(fanout_send_clear)
+FANOUT_IOC_CLEAR_ADAPTER(fanout_call_clear)
 
 static const struct fanout_ioctl_desc fanout_ioctls[] = {
-	{ FANOUT_IOC_VERSION, fanout_ioc_version },
-	{ FANOUT_IOC_GROUP_CREATE, fanout_group_create_ioc },
-	{ FANOUT_IOC_GROUP_OPEN, fanout_group_open_ioc },
-	{ FANOUT_IOC_GROUP_DESTROY, fanout_group_destroy_ioc },
-	{ FANOUT_IOC_GROUP_INFO, fanout_group_info_ioc, true },
-	{ FANOUT_IOC_GROUP_STATS, fanout_group_get_stats_ioc, true },
-	{ FANOUT_IOC_JOIN, fanout_join_ioc, true },
-	{ FANOUT_IOC_LEAVE, fanout_ioc_leave, true },
-	{ FANOUT_IOC_RECV, fanout_recv_ioc, true },
-	{ FANOUT_IOC_REPLY, fanout_reply_ioc, true },
-	{ FANOUT_IOC_REPLY_RECV, fanout_reply_recv_ioc, true },
-	{ FANOUT_IOC_SEND, fanout_send_ioc, true },
-	{ FANOUT_IOC_WAIT, fanout_wait_ioc, true },
-	{ FANOUT_IOC_CALL, fanout_call_ioc, true },
-	{ FANOUT_IOC_RESULTS, fanout_results_ioc, true },
-	{ FANOUT_IOC_CANCEL, fanout_cancel_ioc, true },
-	{ FANOUT_IOC_RELEASE, fanout_release_request_ioc, true },
+	{ .cmd = FANOUT_IOC_VERSION, .handler = fanout_ioc_version },
+	{ .cmd = FANOUT_IOC_GROUP_CREATE, .handler = fanout_group_create_ioc },
+	{ .cmd = FANOUT_IOC_GROUP_OPEN, .handler = fanout_group_open_ioc },
+	{ .cmd = FANOUT_IOC_GROUP_DESTROY, .handler = fanout_group_destroy_ioc },
+	{ .cmd = FANOUT_IOC_GROUP_INFO, .handler = fanout_group_info_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_GROUP_STATS, .handler = fanout_group_get_stats_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_JOIN, .handler = fanout_join_ioc, .bound = true },
+	{ .cmd = FANOUT_IOC_LEAVE, .handler = fanout_ioc_leave, .bound = true },
+	{ .cmd = FANOUT_IOC_RECV, .handler = fanout_recv_ioc,
+	  .clear = fanout_recv_clear_ioc, .undo = fanout_recv_undo_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_REPLY, .handler = fanout_reply_ioc, .bound = true },
+	{ .cmd = FANOUT_IOC_REPLY_RECV, .handler = fanout_reply_recv_ioc,
+	  .clear = fanout_reply_recv_clear_ioc,
+	  .undo = fanout_reply_recv_undo_ioc, .bound = true },
+	{ .cmd = FANOUT_IOC_SEND, .handler = fanout_send_ioc,
+	  .clear = fanout_send_clear_ioc, .undo = fanout_send_undo_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_WAIT, .handler = fanout_wait_ioc, .bound = true },
+	{ .cmd = FANOUT_IOC_CALL, .handler = fanout_call_ioc,
+	  .clear = fanout_call_clear_ioc, .undo = fanout_call_undo_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_RESULTS, .handler = fanout_results_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_CANCEL, .handler = fanout_cancel_ioc, .bound = true },
+	{ .cmd = FANOUT_IOC_RELEASE, .handler = fanout_release_request_ioc,
+	  .bound = true },
 };
 
 static const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
@@ -144,6 +182,14 @@ static const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
  * back for commands that return data, even on error, so that outputs
  * such as a request id reach the caller of an interrupted call.
  *
+ * Nothing is started that the caller cannot be told of: a command that
+ * both reads and returns its structure first writes it back unchanged,
+ * so an argument in memory the caller cannot write fails with -EFAULT
+ * before anything happens. Should the final write-back still fail
+ * (another thread took the mapping away meanwhile), @desc->undo takes
+ * back what the handler started: a received request goes back to its
+ * queue, a sent one is released.
+ *
  * Return: the handler's result, -ENOTTY for an unknown command, -EBADFD
  * for an operation on a group from an unbound endpoint, -EINVAL
  * for a short structure, -E2BIG for a non-zero unknown tail, -EFAULT.
@@ -167,10 +213,15 @@ static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
 		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
 		if (ret)
 			return ret;
+		/* The probe described above. */
+		if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &karg, copy))
+			return -EFAULT;
 	} else {
 		memset(&karg, 0, ksize);
 	}
 
+	if (desc->clear)
+		desc->clear(&karg);
 	/* Refused like a handler's error: the structure is still copied back. */
 	if (desc->bound && !fanout_ep_group(ep))
 		ret = -EBADFD;
@@ -179,8 +230,11 @@ static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
 
 	if (_IOC_DIR(cmd) & _IOC_READ) {
 		if (copy_to_user(uarg, &karg, copy) ||
-		    clear_user(uarg + copy, usize - copy))
+		    clear_user(uarg + copy, usize - copy)) {
+			if (desc->undo)
+				desc->undo(ep, &karg);
 			return -EFAULT;
+		}
 	}
 	return ret;
 }

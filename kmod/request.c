@@ -334,7 +334,10 @@ static int fanout_request_charge(struct fanout_request *req)
 	return 0;
 }
 
-/* Hand each target to its member's queue, or fail it at once. */
+/*
+ * Hand each target to its member's queue, or fail it at once. The agents
+ * are woken by fanout_request_wake_agents() once the lock is dropped.
+ */
 static void fanout_request_queue(struct fanout_request *req)
 {
 	struct fanout_group *g = req->group;
@@ -354,9 +357,25 @@ static void fanout_request_queue(struct fanout_request *req)
 		} else {
 			list_add_tail(&t->node, &m->queue);
 			m->nqueued++;
-			/* Exclusive waiters: one idle agent runs. */
-			wake_up(&m->wq);
 		}
+	}
+}
+
+/*
+ * Wake one idle agent of each target's member (exclusive waiters), out of
+ * the group lock: a fan-out to every member of a large group would
+ * otherwise hold it for thousands of wake-ups.
+ */
+static void fanout_request_wake_agents(struct fanout_request *req)
+{
+	struct fanout_group *g = req->group;
+	u32 i;
+
+	for (i = 0; i < req->ntargets; i++) {
+		struct fanout_member *m = &g->members[req->targets[i].member];
+
+		if (wq_has_sleeper(&m->wq))
+			wake_up(&m->wq);
 	}
 }
 
@@ -383,11 +402,32 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms)
 		fanout_request_queue(req);
 		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms),
 			      HRTIMER_MODE_REL_SOFT);
+		/* Pinned: another thread may release it once unlocked. */
+		kref_get(&req->ref);
 	}
 	spin_unlock_bh(&g->lock);
-	if (ret)	/* give the reserved slot back */
+	if (ret) {	/* give the reserved slot back */
 		xa_cmpxchg_bh(&g->requests, req->id, XA_ZERO_ENTRY, NULL, 0);
-	return ret;
+		return ret;
+	}
+	fanout_request_wake_agents(req);
+	fanout_request_put(req);
+	return 0;
+}
+
+/**
+ * fanout_send_clear() - reset the outputs of a send
+ * @s: the send
+ *
+ * Until a request starts they read as "nothing started": no id, no
+ * target count, and no UUID unless the caller gave one.
+ */
+void fanout_send_clear(struct fanout_send *s)
+{
+	s->id = 0;
+	s->ntargets = 0;
+	if (!(s->flags & FANOUT_SEND_UUID))
+		memset(s->uuid, 0, sizeof(s->uuid));
 }
 
 int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
@@ -601,8 +641,12 @@ static void fanout_request_finish(struct fanout_request *req)
 	fanout_request_put(req);
 }
 
-/* Release @req, on which the caller holds an extra reference. */
-static void fanout_request_release(struct fanout_request *req)
+/*
+ * Release @req, on which the caller holds an extra reference: -ENOENT
+ * when another caller released it first (of two releases racing, one
+ * wins).
+ */
+static int fanout_request_release(struct fanout_request *req)
 {
 	struct fanout_group *g = req->group;
 	bool was_released;
@@ -611,8 +655,10 @@ static void fanout_request_release(struct fanout_request *req)
 	was_released = req->released;
 	fanout_request_unlink(req);
 	spin_unlock_bh(&g->lock);
-	if (!was_released)
-		fanout_request_finish(req);
+	if (was_released)
+		return -ENOENT;
+	fanout_request_finish(req);
+	return 0;
 }
 
 static int fanout_results_read(struct fanout_request *req,
@@ -635,7 +681,7 @@ static int fanout_results_read(struct fanout_request *req,
 	r->nreplied = READ_ONCE(req->nreplied);
 	r->nfailed = READ_ONCE(req->nfailed);
 	if (r->flags & FANOUT_RESULTS_RELEASE)
-		fanout_request_release(req);
+		return fanout_request_release(req);
 	return 0;
 }
 
@@ -653,6 +699,20 @@ int fanout_results(struct fanout_endpoint *ep, struct fanout_results *r)
 	ret = fanout_results_read(req, r);
 	fanout_request_put(req);
 	return ret;
+}
+
+/* Nothing names a request, nor counts one, until it is sent. */
+void fanout_call_clear(struct fanout_call *c)
+{
+	fanout_send_clear(&c->send);
+	c->wait.id = 0;
+	c->wait.ntargets = 0;
+	c->wait.nreplied = 0;
+	c->wait.nfailed = 0;
+	c->results.id = 0;
+	c->results.ntargets = 0;
+	c->results.nreplied = 0;
+	c->results.nfailed = 0;
 }
 
 int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
@@ -716,9 +776,31 @@ int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id)
 	req = fanout_request_get(ep, id->id);
 	if (!req)
 		return -ENOENT;
-	fanout_request_release(req);
+	ret = fanout_request_release(req);
 	fanout_request_put(req);
-	return 0;
+	return ret;
+}
+
+/* Release request @id of @ep, if it still exists. */
+static void fanout_request_release_id(struct fanout_endpoint *ep, u64 id)
+{
+	struct fanout_request *req = id ? fanout_request_get(ep, id) : NULL;
+
+	if (req) {
+		fanout_request_release(req);
+		fanout_request_put(req);
+	}
+}
+
+/* The caller cannot learn the id of the request sent: take it back. */
+void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s)
+{
+	fanout_request_release_id(ep, s->id);
+}
+
+void fanout_call_undo(struct fanout_endpoint *ep, struct fanout_call *c)
+{
+	fanout_request_release_id(ep, c->send.id);
 }
 
 /* The endpoint closes: cancel and free every request it still owns. */

@@ -758,4 +758,57 @@ TEST_F(group, pool_wakes_one_agent)
 	results_free(&r);
 }
 
+/* Two threads releasing one id at once, round after round. */
+struct release_race {
+	pthread_barrier_t start, done;
+	int fd;
+	__u64 id;
+	int rounds;
+	int ret[2];
+};
+
+static void *release_racer(void *arg)
+{
+	struct release_race *rr = arg;
+
+	/* The test's own thread releases as ret[0], this one as ret[1]. */
+	for (int i = 0; i < rr->rounds; i++) {
+		pthread_barrier_wait(&rr->start);
+		rr->ret[1] = fanout_release(rr->fd, rr->id);
+		pthread_barrier_wait(&rr->done);
+	}
+	return NULL;
+}
+
+/* Of two releases of one request racing, exactly one succeeds. */
+TEST_F(group, release_race)
+{
+	struct release_race rr = { .fd = self->co, .rounds = 1000 };
+	int both = 0, none = 0;
+	pthread_t racer;
+
+	ASSERT_EQ(0, pthread_barrier_init(&rr.start, NULL, 2));
+	ASSERT_EQ(0, pthread_barrier_init(&rr.done, NULL, 2));
+	ASSERT_EQ(0, pthread_create(&racer, NULL, release_racer, &rr));
+	for (int i = 0; i < rr.rounds; i++) {
+		struct fanout_send s;
+
+		memset(&s, 0, sizeof(s));
+		ASSERT_EQ(0, fanout_send(self->co, &s));
+		rr.id = s.id;
+		pthread_barrier_wait(&rr.start);
+		rr.ret[0] = fanout_release(self->co, rr.id);
+		pthread_barrier_wait(&rr.done);
+		if (!rr.ret[0] && !rr.ret[1])
+			both++;
+		else if (rr.ret[0] && rr.ret[1])
+			none++;
+		else
+			EXPECT_EQ(-ENOENT, rr.ret[0] ?: rr.ret[1]);
+	}
+	pthread_join(racer, NULL);
+	EXPECT_EQ(0, both);
+	EXPECT_EQ(0, none);
+}
+
 TEST_HARNESS_MAIN

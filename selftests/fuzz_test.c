@@ -632,8 +632,12 @@ static int do_call(struct worker *w, struct ep *ep, struct call *c)
 		allow = E(E2BIG);
 		ok = false;
 	} else if ((dir & _IOC_READ) && c->place != PLACE_GOOD) {
-		/* Ran, then could not write the structure back. */
-		c->ran = true;
+		/*
+		 * A structure the kernel cannot write back: a command that
+		 * reads it too starts nothing (the kernel writes it back
+		 * unchanged first); one that only returns data ran.
+		 */
+		c->ran = !(dir & _IOC_WRITE);
 		allow = E(EFAULT);
 		ok = false;
 	} else {
@@ -1487,8 +1491,15 @@ static void op_send(struct worker *w, struct ep *ep)
 		ep->lost++;		/* sent, id unknown */
 		ep->certain = false;
 	}
-	if (!c.known || c.ret)
+	if (!c.known)
 		return;
+	if (c.ret) {
+		/* A send that started nothing hands back no id or count. */
+		CHECK(w, !s->id && !s->ntargets,
+		      "SEND failed (%d): id %llu ntargets %u", c.ret,
+		      (unsigned long long)s->id, s->ntargets);
+		return;
+	}
 	send_done(w, ep, s, &si);
 	own_id(w, ep, s->id, s->ntargets);
 }
@@ -1755,8 +1766,8 @@ static void op_call(struct worker *w, struct ep *ep)
 		release_one(w, ep);
 	memset(cl, 0, sizeof(*cl));
 	build_send(w, ep, &c, &cl->send, &si);
-	if (!one_in(w, 10))
-		cl->send.id = 0;	/* tells whether a request was started */
+	if (one_in(w, 10))
+		cl->send.id = junk(w);	/* an output: zeroed unless started */
 	build_wait(w, &c, &cl->wait, si.ntargets);
 	build_results(w, &c, &cl->results, si.ntargets, &nfill);
 	cl->wait.id = junk(w);		/* set by the kernel */
@@ -1785,17 +1796,19 @@ static void op_call(struct worker *w, struct ep *ep)
 			     cl->send.ntargets, nfill);
 		if (!(in.results.flags & FANOUT_RESULTS_RELEASE))
 			own_id(w, ep, cl->send.id, cl->send.ntargets);
-	} else if (c.known && cl->send.id != id_in) {
+	} else if (c.known && cl->send.id) {
 		/* Interrupted, timed out or failed reading: still running. */
 		send_done(w, ep, &cl->send, &si);
 		own_id(w, ep, cl->send.id, cl->send.ntargets);
 		if (c.ret == -ETIME || c.ret == -EINTR)
 			wait_done(w, &cl->wait, c.ret, cl->send.ntargets);
-	} else if (c.known && id_in && (c.ret == -ETIME || c.ret == -EINTR ||
-					c.ret == -EFAULT || c.ret == -EINVAL ||
-					c.ret == -ENOENT)) {
-		ep->lost++;		/* maybe started, id unknown */
-		ep->certain = false;
+	} else if (c.known) {
+		/* A call that started nothing names no request, in any part. */
+		CHECK(w, !cl->wait.id && !cl->results.id,
+		      "CALL failed (%d), nothing started: wait.id %llu, results.id %llu (id in %llu)",
+		      c.ret, (unsigned long long)cl->wait.id,
+		      (unsigned long long)cl->results.id,
+		      (unsigned long long)id_in);
 	}
 	memset(w->reg[R_RES].base, 0, nfill * sizeof(struct fanout_result));
 }

@@ -1328,6 +1328,188 @@ TEST_F(grp, bad_ioctl_arg)
 	}
 }
 
+/*
+ * A copy of the @len bytes at @src in a page of its own that can be read
+ * but not written: an ioctl argument the kernel cannot write back.
+ */
+static void *readonly_copy(const void *src, size_t len)
+{
+	void *page = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED)
+		return NULL;
+	memcpy(page, src, len);
+	if (mprotect(page, getpagesize(), PROT_READ)) {
+		munmap(page, getpagesize());
+		return NULL;
+	}
+	return page;
+}
+
+/* Requests of the group not yet released, from the group's counters. */
+static int pending_of(int fd)
+{
+	struct fanout_group_stats st;
+
+	return fanout_group_stats(fd, &st) ? -1 : (int)st.pending;
+}
+
+/* A receive into a read-only structure takes nothing: it stays queued. */
+TEST_F(grp, recv_readonly_arg)
+{
+	struct fanout_result res;
+	struct fanout_recv r, *ro;
+	char buf[16];
+	__u64 id;
+
+	ASSERT_EQ(0, send_to(self->co, "hello", 5, 1, &id));
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)buf;
+	r.buf_len = sizeof(buf);
+	r.flags = FANOUT_RECV_NONBLOCK;
+	ro = readonly_copy(&r, sizeof(r));
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(-EFAULT, fanout_recv(self->ag, ro));
+	ASSERT_EQ(0, get_result(self->co, id, 0, &res));
+	EXPECT_EQ(FANOUT_TARGET_QUEUED, res.state);
+	munmap(ro, getpagesize());
+
+	ASSERT_EQ(0, recv_into(self->ag, buf, sizeof(buf),
+			       FANOUT_RECV_NONBLOCK, &r));
+	EXPECT_EQ(id, r.id);
+}
+
+/*
+ * Reply-and-receive into a read-only structure accepts no reply (the
+ * caller could not see reply.id cleared) and takes nothing.
+ */
+TEST_F(grp, reply_recv_readonly_arg)
+{
+	struct fanout_reply_recv rr, *ro;
+	struct fanout_result res;
+	struct fanout_reply rep;
+	struct fanout_recv r;
+	char buf[16];
+	__u64 id, next;
+
+	ASSERT_EQ(0, send_to(self->co, "one", 3, 1, &id));
+	ASSERT_EQ(0, recv_into(self->ag, buf, sizeof(buf),
+			       FANOUT_RECV_NONBLOCK, &r));
+	ASSERT_EQ(0, send_to(self->co, "two", 3, 1, &next));
+	memset(&rr, 0, sizeof(rr));
+	reply_init(&rr.reply, id, "ok", 2, 0);
+	rr.recv.buf = (uintptr_t)buf;
+	rr.recv.buf_len = sizeof(buf);
+	rr.recv.flags = FANOUT_RECV_NONBLOCK;
+	ro = readonly_copy(&rr, sizeof(rr));
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(-EFAULT, fanout_reply_recv(self->ag, ro));
+	EXPECT_EQ(id, ro->reply.id);
+	munmap(ro, getpagesize());
+
+	ASSERT_EQ(0, get_result(self->co, id, 0, &res));
+	EXPECT_EQ(FANOUT_TARGET_TAKEN, res.state);
+	ASSERT_EQ(0, get_result(self->co, next, 0, &res));
+	EXPECT_EQ(FANOUT_TARGET_QUEUED, res.state);
+	/* The reply still goes through, once. */
+	reply_init(&rep, id, "ok", 2, 0);
+	EXPECT_EQ(0, fanout_reply(self->ag, &rep));
+	EXPECT_EQ(-EALREADY, fanout_reply(self->ag, &rep));
+}
+
+/* A send from a read-only structure starts no request. */
+TEST_F(grp, send_readonly_arg)
+{
+	struct fanout_send s, *ro;
+	__u64 mask = 1;
+
+	send_init(&s, "x", 1, &mask);
+	ro = readonly_copy(&s, sizeof(s));
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(-EFAULT, fanout_send(self->co, ro));
+	munmap(ro, getpagesize());
+	EXPECT_EQ(0, pending_of(self->co));
+}
+
+/* A call from a read-only structure starts no request. */
+TEST_F(grp, call_readonly_arg)
+{
+	struct fanout_call c, *ro;
+	__u64 mask = 1;
+
+	memset(&c, 0, sizeof(c));
+	send_init(&c.send, "x", 1, &mask);
+	c.wait.flags = FANOUT_WAIT_TIMEOUT;
+	ro = readonly_copy(&c, sizeof(c));
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(-EFAULT, fanout_call(self->co, ro));
+	munmap(ro, getpagesize());
+	EXPECT_EQ(0, pending_of(self->co));
+}
+
+/* A send that starts nothing hands back no id, count or UUID. */
+TEST_F(grp, send_failure_clears_outputs)
+{
+	int max = max_payload(self->co);
+	struct fanout_send s;
+	char *big;
+
+	ASSERT_LT(0, max);
+	big = calloc(1, max + 1);
+	ASSERT_NE(NULL, big);
+	send_init(&s, big, max + 1, NULL);
+	s.id = 0x123456;
+	s.ntargets = 7;
+	memset(s.uuid, 0xab, sizeof(s.uuid));
+	EXPECT_EQ(-EMSGSIZE, fanout_send(self->co, &s));
+	EXPECT_EQ(0, s.id);
+	EXPECT_EQ(0, s.ntargets);
+	EXPECT_TRUE(all_zero(s.uuid, sizeof(s.uuid)));
+
+	/* A caller's UUID is an input: it stays. */
+	s.flags = FANOUT_SEND_UUID;
+	memset(s.uuid, 0xab, sizeof(s.uuid));
+	EXPECT_EQ(-EMSGSIZE, fanout_send(self->co, &s));
+	EXPECT_TRUE(all_bytes(s.uuid, 0xab, sizeof(s.uuid)));
+	free(big);
+}
+
+/* A call that starts nothing names no request in any of its parts. */
+TEST_F(grp, call_failure_clears_outputs)
+{
+	struct fanout_call c;
+
+	memset(&c, 0, sizeof(c));
+	send_init(&c.send, "x", 1, NULL);
+	c.send.reserved0 = 1;
+	c.send.id = c.wait.id = c.results.id = 0x123456;
+	c.wait.ntargets = c.results.ntargets = 9;
+	EXPECT_EQ(-EINVAL, fanout_call(self->co, &c));
+	EXPECT_EQ(0, c.send.id);
+	EXPECT_EQ(0, c.wait.id);
+	EXPECT_EQ(0, c.results.id);
+	EXPECT_EQ(0, c.wait.ntargets);
+	EXPECT_EQ(0, c.results.ntargets);
+}
+
+/* A receive that takes nothing hands back no id. */
+TEST_F(grp, recv_failure_clears_outputs)
+{
+	struct fanout_recv r;
+	char buf[8];
+
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)buf;
+	r.buf_len = sizeof(buf);
+	r.flags = FANOUT_RECV_NONBLOCK;
+	r.id = 0x123456;
+	r.member = 3;
+	EXPECT_EQ(-EAGAIN, fanout_recv(self->ag, &r));
+	EXPECT_EQ(0, r.id);
+	EXPECT_EQ(0, r.member);
+}
+
 /* ---- group create, open, destroy --------------------------------------- */
 
 TEST_F(ep, create_empty_name)
