@@ -11,16 +11,16 @@
 #include "fanout.h"
 
 /*
- * Fail up to %FANOUT_SETTLE_BATCH targets of @list (a member's queue or
- * an endpoint's taken list) with @status. Group lock held.
- * Return: true when @list is empty.
+ * Fail up to %FANOUT_SETTLE_BATCH targets of @ep's taken list with
+ * @status. Group lock held.
+ * Return: true when nothing is left taken.
  */
-static bool fanout_fail_batch(struct list_head *list, int status)
+static bool fanout_ep_fail_taken(struct fanout_endpoint *ep, int status)
 {
 	struct fanout_target *t, *tmp;
 	unsigned int n = 0;
 
-	list_for_each_entry_safe(t, tmp, list, node) {
+	list_for_each_entry_safe(t, tmp, &ep->taken, node) {
 		if (n++ == FANOUT_SETTLE_BATCH)
 			return false;
 		fanout_target_settle(t, status, FANOUT_TARGET_FAILED);
@@ -86,9 +86,10 @@ out_unlock:
 }
 
 /*
- * @ep stops serving its member: what it took fails with -EPIPE; when it
- * was the member's last agent the member goes down and its queue fails
- * with -ENOTCONN. The targets fail in batches, the group lock dropped in
+ * @ep stops serving its member: what it took fails with -EPIPE, the rest
+ * of the conversation it was bound to goes to another agent; when it
+ * was the member's last agent the member goes down and what is queued
+ * for it fails with -ENOTCONN. The targets fail in batches, the group lock dropped in
  * between: nothing new reaches @ep once its member index is gone, and
  * an agent that joins the member meanwhile takes the rest of its queue.
  * The caller holds @ep->lock, so @ep cannot join again meanwhile.
@@ -104,21 +105,25 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 	if (down)
 		__clear_bit(ep->member, g->up);
 	WRITE_ONCE(ep->member, -1);
+	/* The rest of its conversation goes to another agent. */
+	fanout_amq_leave(g, ep);
 	/*
 	 * A task of this endpoint blocked in receive must notice, and a
 	 * wake-up this endpoint consumed must reach another agent.
 	 */
 	wake_up_all(&m->wq);
+	wake_up_all(&ep->wq);
 	spin_unlock_bh(&g->lock);
 
 	do {
 		spin_lock_bh(&g->lock);
-		done = fanout_fail_batch(&ep->taken, -EPIPE);
+		done = fanout_ep_fail_taken(ep, -EPIPE);
 		spin_unlock_bh(&g->lock);
 	} while (!done);
 	while (down) {
 		spin_lock_bh(&g->lock);
-		down = !m->nagents && !fanout_fail_batch(&m->queue, -ENOTCONN);
+		down = !m->nagents &&
+		       !fanout_member_fail_batch(g, m, -ENOTCONN);
 		spin_unlock_bh(&g->lock);
 	}
 }
@@ -156,15 +161,14 @@ static int fanout_recv_check(const struct fanout_recv *r)
 }
 
 /*
- * Take the first target queued for @ep's member, with a reference on its
- * request. NULL with *err set when there is none to take.
+ * Take the next target for @ep (fanout_amq_next()), with a reference on
+ * its request. NULL with *err set when there is none to take.
  */
 static struct fanout_target *fanout_take(struct fanout_group *g,
 					 struct fanout_endpoint *ep,
 					 struct fanout_recv *r, int *err)
 {
 	struct fanout_target *t = NULL;
-	struct fanout_member *m;
 
 	spin_lock_bh(&g->lock);
 	if (g->dead) {
@@ -175,8 +179,7 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 		*err = -ENOTCONN;
 		goto out_unlock;
 	}
-	m = &g->members[ep->member];
-	t = list_first_entry_or_null(&m->queue, struct fanout_target, node);
+	t = fanout_amq_next(g, ep);
 	if (!t) {
 		*err = -EAGAIN;
 		goto out_unlock;
@@ -186,13 +189,11 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 		*err = -EMSGSIZE;
 		t = NULL;
 		/* Another agent may have room: pass the wake-up on. */
-		wake_up(&m->wq);
+		if (!ep->amq)
+			wake_up(&g->members[ep->member].wq);
 		goto out_unlock;
 	}
-	list_move_tail(&t->node, &ep->taken);
-	m->nqueued--;
-	t->taker = ep;
-	t->state = FANOUT_TARGET_TAKEN;
+	fanout_amq_take(g, ep, t);
 	kref_get(&t->req->ref);
 out_unlock:
 	spin_unlock_bh(&g->lock);
@@ -207,17 +208,9 @@ static void fanout_untake_locked(struct fanout_group *g,
 				 struct fanout_endpoint *ep,
 				 struct fanout_target *t)
 {
-	struct fanout_member *m;
-
 	lockdep_assert_held(&g->lock);
-	if (t->state == FANOUT_TARGET_TAKEN && t->taker == ep) {
-		m = &g->members[t->member];
-		list_move(&t->node, &m->queue);
-		m->nqueued++;
-		t->taker = NULL;
-		t->state = FANOUT_TARGET_QUEUED;
-		wake_up(&m->wq);
-	}
+	if (fanout_amq_taken_by(t, ep))
+		fanout_amq_untake(g, ep, t);
 }
 
 static void fanout_untake(struct fanout_group *g, struct fanout_endpoint *ep,
@@ -228,30 +221,62 @@ static void fanout_untake(struct fanout_group *g, struct fanout_endpoint *ep,
 	spin_unlock_bh(&g->lock);
 }
 
+/*
+ * Whether a receive of @ep, which was joined as @member and bound to
+ * @amq, should stop waiting: something to take, or its state changed.
+ */
 static bool fanout_recv_ready(struct fanout_group *g,
-			      struct fanout_endpoint *ep, s32 member)
+			      struct fanout_endpoint *ep, s32 member,
+			      struct fanout_amq *amq)
 {
-	return READ_ONCE(g->dead) || READ_ONCE(ep->member) != member ||
-	       !list_empty_careful(&g->members[member].queue);
+	bool ready;
+
+	spin_lock_bh(&g->lock);
+	ready = g->dead || ep->member != member || ep->amq != amq ||
+		fanout_amq_next(g, ep);
+	spin_unlock_bh(&g->lock);
+	return ready;
 }
 
-/* Sleep until something is queued for the member; -ERESTARTSYS. */
+/*
+ * Sleep until @ep may take something; -ERESTARTSYS on a signal. An
+ * unbound agent waits, exclusively, for a ready queue of its member; a
+ * bound one for the next request of its conversation, on its own queue.
+ */
 static int fanout_recv_sleep(struct fanout_group *g,
 			     struct fanout_endpoint *ep)
 {
-	s32 member = READ_ONCE(ep->member);
-	struct fanout_member *m;
-	int ret;
+	struct fanout_amq *amq;
+	wait_queue_head_t *wq;
+	DEFINE_WAIT(wait);
+	s32 member;
+	int ret = 0;
 
+	spin_lock_bh(&g->lock);
+	member = ep->member;
+	amq = ep->amq;
+	spin_unlock_bh(&g->lock);
 	if (member < 0)
 		return -ENOTCONN;
-	m = &g->members[member];
-	ret = wait_event_interruptible_exclusive(m->wq,
-						 fanout_recv_ready(g, ep,
-								   member));
+	wq = amq ? &ep->wq : &g->members[member].wq;
+	for (;;) {
+		if (amq)
+			prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
+		else
+			prepare_to_wait_exclusive(wq, &wait,
+						  TASK_INTERRUPTIBLE);
+		if (fanout_recv_ready(g, ep, member, amq))
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		schedule();
+	}
+	finish_wait(wq, &wait);
 	/* Pass on a wake-up this task may have consumed. */
-	if (ret && !list_empty_careful(&m->queue))
-		wake_up(&m->wq);
+	if (ret && !amq && !list_empty_careful(&g->members[member].ready))
+		wake_up(wq);
 	return ret;
 }
 
@@ -371,7 +396,7 @@ static int fanout_reply_settle(struct fanout_group *g,
 		g->stats.dup_replies++;
 		return -EALREADY;
 	}
-	if (!t || t->state != FANOUT_TARGET_TAKEN || t->taker != ep) {
+	if (!t || !fanout_amq_taken_by(t, ep)) {
 		g->stats.stale_replies++;
 		return -ENOENT;
 	}
@@ -440,6 +465,7 @@ __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 			   struct poll_table_struct *wait)
 {
 	struct fanout_group *g = fanout_ep_group(ep);
+	__poll_t mask = 0;
 	s32 member;
 
 	if (!g)
@@ -448,11 +474,14 @@ __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 	if (member < 0)
 		return 0;
 	poll_wait(file, &g->members[member].wq, wait);
-	if (READ_ONCE(g->dead))
-		return EPOLLERR | EPOLLHUP;
-	if (!list_empty_careful(&g->members[member].queue))
-		return EPOLLIN | EPOLLRDNORM;
-	return 0;
+	poll_wait(file, &ep->wq, wait);
+	spin_lock_bh(&g->lock);
+	if (g->dead)
+		mask = EPOLLERR | EPOLLHUP;
+	else if (ep->member >= 0 && fanout_amq_next(g, ep))
+		mask = EPOLLIN | EPOLLRDNORM;
+	spin_unlock_bh(&g->lock);
+	return mask;
 }
 
 /* The endpoint closes: leave the member it serves. */

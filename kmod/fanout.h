@@ -10,8 +10,11 @@
  *  fanout_net.lock (mutex): the group list of one network namespace.
  *  fanout_group.lock (spinlock, taken with BHs off because the deadline
  *	timer takes it): everything that changes while a group runs:
- *	members, their queues, the request table, every target's state,
- *	every endpoint's member index and lists, and the counters.
+ *	members, their agent message queues (amq.c) and backlogs, the
+ *	request table, every target's state, every endpoint's member
+ *	index, bound queue and lists, and the counters.
+ *  the AMQ table's bucket locks (rhashtable), taken inside the group
+ *	lock by inserts and removals.
  *  the request table's xarray lock (XA_FLAGS_LOCK_BH: always with BHs
  *	off, as it nests in the group lock) and wait queue locks: taken
  *	inside the group lock (xa_store/xa_erase, wake-ups).
@@ -26,6 +29,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/hrtimer.h>
 #include <linux/types.h>
@@ -38,6 +42,7 @@ struct file;
 struct fanout_user;
 struct net;
 struct poll_table_struct;
+struct seq_file;
 struct user_namespace;
 
 /* Module parameters (main.c), read-only after load. */
@@ -74,30 +79,77 @@ struct fanout_payload {
 };
 
 /**
+ * struct fanout_amq_key - what an agent message queue is for
+ * @member: member index
+ * @uuid: the conversation
+ */
+struct fanout_amq_key {
+	u32 member;
+	u8 uuid[FANOUT_UUID_LEN];
+};
+
+/**
+ * struct fanout_amq - an agent message queue, busy with one conversation
+ * @hnode: in fanout_group.amqs, keyed by @key
+ * @key: member and UUID
+ * @ready_node: in the member's ready list while it has queued targets
+ *	and no agent, else empty
+ * @member_node: in the member's list of busy AMQs
+ * @targets: queued targets (fanout_target.node), in send order
+ * @agent: the agent bound to it, or NULL
+ * @agent_pid: the process that bound @agent (for debugfs)
+ * @nqueued: entries in @targets
+ * @ntaken: its targets taken by @agent and not yet settled
+ * @rcu: frees it after the table's lockless readers
+ *
+ * Exists while busy: some target of it is queued or taken. Protected by
+ * the group lock; see amq.c.
+ */
+struct fanout_amq {
+	struct rhash_head hnode;
+	struct fanout_amq_key key;
+	struct list_head ready_node;
+	struct list_head member_node;
+	struct list_head targets;
+	struct fanout_endpoint *agent;
+	pid_t agent_pid;
+	u32 nqueued;
+	u32 ntaken;
+	struct rcu_head rcu;
+};
+
+/**
  * struct fanout_member - one member slot of a group
- * @queue: targets waiting for an agent (fanout_target.node), in send order
- * @nqueued: entries in @queue
+ * @ready: busy AMQs with queued targets and no agent, oldest first
+ * @backlog: targets waiting for a free AMQ (fanout_target.node), FIFO
+ * @amqs: its busy AMQs (fanout_amq.member_node)
+ * @nqueued: targets queued in its AMQs and its backlog
+ * @nbusy: its busy AMQs
  * @nagents: agent endpoints joined as this member; up while non-zero
- * @wq: agents waiting in receive (exclusive) and pollers
+ * @wq: unbound agents waiting in receive (exclusive) and pollers
  *
  * All fields but @wq are protected by the group lock.
  */
 struct fanout_member {
-	struct list_head queue;
+	struct list_head ready;
+	struct list_head backlog;
+	struct list_head amqs;
 	u32 nqueued;
+	u32 nbusy;
 	u32 nagents;
 	wait_queue_head_t wq;
 };
 
 /**
  * struct fanout_target - one target of a request: about a cache line
- * @node: in the member's queue while QUEUED, in the taker's taken list
- *	while TAKEN, unlinked once settled
+ * @node: in its AMQ (or the member's backlog) while QUEUED, in the
+ *	taker's taken list while TAKEN, unlinked once settled
  * @req: the request this target belongs to
  * @payload: what the agent receives (the request's shared payload or one
  *	of its own)
  * @reply: the agent's reply payload, if any
- * @taker: the endpoint that took it, while TAKEN
+ * @amq: its agent message queue while QUEUED in one or TAKEN (the
+ *	taker is @amq->agent), else NULL
  * @member: member index
  * @status: result once settled
  * @state: enum fanout_target_state; read without the lock with acquire
@@ -110,7 +162,7 @@ struct fanout_target {
 	struct fanout_request *req;
 	struct fanout_payload *payload;
 	struct fanout_payload *reply;
-	struct fanout_endpoint *taker;
+	struct fanout_amq *amq;
 	u32 member;
 	s32 status;
 	u8 state;
@@ -171,7 +223,9 @@ struct fanout_request {
  * @cuid: creator uid
  * @cgid: creator gid
  * @mode: permission bits
+ * @flags: FANOUT_GROUP_*
  * @max_members: member count
+ * @max_queues: AMQs per member
  * @max_pending: cap on unreleased requests
  * @max_queue: cap on queued targets per member
  * @deadline_ms: default request deadline
@@ -180,6 +234,7 @@ struct fanout_request {
  * @dead: destroyed; no new binds, sends or joins
  * @next_id: last request id handed out
  * @requests: id -> struct fanout_request, for unreleased requests
+ * @amqs: (member, UUID) -> busy struct fanout_amq
  * @stats: counters
  * @up: bitmap of members with at least one agent
  * @members: @max_members member slots
@@ -196,7 +251,9 @@ struct fanout_group {
 	kuid_t cuid;
 	kgid_t cgid;
 	u32 mode;
+	u32 flags;
 	u32 max_members;
+	u32 max_queues;
 	u32 max_pending;
 	u32 max_queue;
 	u32 deadline_ms;
@@ -206,6 +263,7 @@ struct fanout_group {
 	bool dead;
 	u64 next_id;
 	struct xarray requests;
+	struct rhashtable amqs;
 	struct fanout_group_stats stats;
 	unsigned long *up;
 	struct fanout_member members[];
@@ -219,6 +277,9 @@ struct fanout_group {
  * @user: the opener's user, charged for what this endpoint creates
  * @perm: FANOUT_PERM_* granted when binding
  * @member: member index while joined as an agent, else -1 (group lock)
+ * @amq: the AMQ this agent is bound to, or NULL (group lock)
+ * @wq: this agent's tasks waiting in receive while it is bound, and
+ *	pollers
  * @taken: targets taken and not yet answered (group lock)
  * @requests: requests sent and not yet released (group lock)
  *
@@ -231,6 +292,8 @@ struct fanout_endpoint {
 	struct fanout_user *user;
 	u32 perm;
 	s32 member;
+	struct fanout_amq *amq;
+	wait_queue_head_t wq;
 	struct list_head taken;
 	struct list_head requests;
 };
@@ -238,9 +301,28 @@ struct fanout_endpoint {
 /* mem.c */
 void *fanout_zalloc(size_t size);
 void *fanout_alloc(size_t size);
+void *fanout_alloc_atomic(size_t size);
 void fanout_free(const void *ptr);
 int fanout_xa_reserve(struct xarray *xa, unsigned long index);
 void fanout_fault_init(struct dentry *dir);
+
+/* amq.c */
+int fanout_amq_table_init(struct fanout_group *g);
+void fanout_amq_table_destroy(struct fanout_group *g);
+int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t);
+void fanout_amq_settle(struct fanout_group *g, struct fanout_target *t);
+struct fanout_target *fanout_amq_next(struct fanout_group *g,
+				      struct fanout_endpoint *ep);
+void fanout_amq_take(struct fanout_group *g, struct fanout_endpoint *ep,
+		     struct fanout_target *t);
+void fanout_amq_untake(struct fanout_group *g, struct fanout_endpoint *ep,
+		       struct fanout_target *t);
+bool fanout_amq_taken_by(const struct fanout_target *t,
+			 const struct fanout_endpoint *ep);
+void fanout_amq_leave(struct fanout_group *g, struct fanout_endpoint *ep);
+bool fanout_member_fail_batch(struct fanout_group *g, struct fanout_member *m,
+			      int status);
+void fanout_amq_show(struct seq_file *s, struct fanout_group *g);
 
 /* group.c */
 int fanout_net_init(void);
@@ -257,6 +339,7 @@ int fanout_group_info(struct fanout_endpoint *ep,
 		      struct fanout_group_params *params);
 int fanout_group_get_stats(struct fanout_endpoint *ep,
 			   struct fanout_group_stats *stats);
+int fanout_net_show_amqs(struct seq_file *s);
 
 /* request.c */
 void fanout_target_settle(struct fanout_target *t, int status, u8 state);

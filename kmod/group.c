@@ -49,6 +49,7 @@ static void fanout_group_free(struct kref *ref)
 
 	WARN_ON_ONCE(!xa_empty(&g->requests));
 	xa_destroy(&g->requests);
+	fanout_amq_table_destroy(g);
 	if (g->creator) {
 		fanout_user_uncharge_group(g->creator);
 		fanout_user_put(g->creator);
@@ -129,7 +130,11 @@ static int fanout_ep_bind(struct fanout_endpoint *ep, struct fanout_group *g,
 
 static int fanout_params_check(struct fanout_group_params *p)
 {
-	if (p->flags || p->reserved0 || p->reserved[0] || p->reserved[1])
+	if (p->flags & ~FANOUT_GROUP_FLAGS)
+		return -EINVAL;
+	if (p->reserved[0] || p->reserved[1])
+		return -EINVAL;
+	if (p->max_queues > FANOUT_QUEUES_MAX)
 		return -EINVAL;
 	if (p->mode & ~0777)
 		return -EINVAL;
@@ -147,17 +152,19 @@ static struct fanout_group *fanout_group_alloc(struct fanout_group_params *p)
 	if (!g)
 		return NULL;
 	g->up = fanout_zalloc(BITS_TO_LONGS(p->max_members) * sizeof(long));
-	if (!g->up) {
-		fanout_free(g);
-		return NULL;
-	}
+	if (!g->up)
+		goto err_group;
+	if (fanout_amq_table_init(g))
+		goto err_up;
 	kref_init(&g->ref);
 	INIT_LIST_HEAD(&g->node);
 	spin_lock_init(&g->lock);
 	/* Its lock nests in the group lock, taken in softirq: BHs off. */
 	xa_init_flags(&g->requests, XA_FLAGS_LOCK_BH);
 	for (i = 0; i < p->max_members; i++) {
-		INIT_LIST_HEAD(&g->members[i].queue);
+		INIT_LIST_HEAD(&g->members[i].ready);
+		INIT_LIST_HEAD(&g->members[i].backlog);
+		INIT_LIST_HEAD(&g->members[i].amqs);
 		init_waitqueue_head(&g->members[i].wq);
 	}
 	strscpy(g->name, p->name, sizeof(g->name));
@@ -166,12 +173,21 @@ static struct fanout_group *fanout_group_alloc(struct fanout_group_params *p)
 	g->gid = current_egid();
 	g->cgid = g->gid;
 	g->mode = p->mode;
+	g->flags = p->flags;
 	g->max_members = p->max_members;
 	g->max_pending = p->max_pending ?: fanout_max_pending;
 	g->max_queue = p->max_queue ?: FANOUT_DEFAULT_MAX_QUEUE;
+	/* By default as many conversations as queued requests: no limit. */
+	g->max_queues = p->max_queues ?: min(g->max_queue, FANOUT_QUEUES_MAX);
 	g->deadline_ms = p->deadline_ms ?: FANOUT_DEFAULT_DEADLINE_MS;
 	g->interval_ms = p->status_interval_ms ?: FANOUT_DEFAULT_INTERVAL_MS;
 	return g;
+
+err_up:
+	fanout_free(g->up);
+err_group:
+	fanout_free(g);
+	return NULL;
 }
 
 /* Charge @g to the creating endpoint's user: -ENOSPC over the limit. */
@@ -330,8 +346,10 @@ int fanout_group_info(struct fanout_endpoint *ep,
 
 	memset(p, 0, sizeof(*p));
 	strscpy(p->name, g->name, sizeof(p->name));
+	p->flags = g->flags;
 	p->mode = g->mode;
 	p->max_members = g->max_members;
+	p->max_queues = g->max_queues;
 	p->max_pending = g->max_pending;
 	p->max_queue = g->max_queue;
 	p->deadline_ms = g->deadline_ms;
@@ -350,6 +368,44 @@ int fanout_group_get_stats(struct fanout_endpoint *ep,
 	*stats = g->stats;
 	stats->members_up = bitmap_weight(g->up, g->max_members);
 	spin_unlock_bh(&g->lock);
+	stats->amqs_free = (u64)g->max_members * g->max_queues -
+			   stats->amqs_busy;
+	return 0;
+}
+
+/**
+ * fanout_net_show_amqs() - list the busy AMQs of the reader's namespace
+ * @s: the seq_file of debugfs fanout/amqs
+ *
+ * The groups are pinned under the namespace lock and shown after it is
+ * dropped: it never nests with a group lock.
+ * Return: 0, or -ENOMEM.
+ */
+int fanout_net_show_amqs(struct seq_file *s)
+{
+	struct fanout_net *fn = fanout_net(fanout_current_net());
+	struct fanout_group **groups, *g;
+	unsigned int n = 0, i;
+
+	mutex_lock(&fn->lock);
+	list_for_each_entry(g, &fn->groups, node)
+		n++;
+	groups = kcalloc(n, sizeof(*groups), GFP_KERNEL);
+	if (!groups) {
+		mutex_unlock(&fn->lock);
+		return n ? -ENOMEM : 0;
+	}
+	n = 0;
+	list_for_each_entry(g, &fn->groups, node) {
+		kref_get(&g->ref);
+		groups[n++] = g;
+	}
+	mutex_unlock(&fn->lock);
+	for (i = 0; i < n; i++) {
+		fanout_amq_show(s, groups[i]);
+		fanout_group_put(groups[i]);
+	}
+	kfree(groups);
 	return 0;
 }
 

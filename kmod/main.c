@@ -68,6 +68,7 @@ static int fanout_ioc_version(struct fanout_endpoint *ep, void *arg)
 	v->max_members = FANOUT_MEMBERS_MAX;
 	v->max_payload = fanout_max_payload;
 	v->max_pending = fanout_max_pending;
+	v->features = FANOUT_FEATURE_AMQ;
 	return 0;
 }
 
@@ -260,6 +261,7 @@ static int fanout_open(struct inode *inode, struct file *file)
 	mutex_init(&ep->lock);
 	ep->file = file;
 	ep->member = -1;
+	init_waitqueue_head(&ep->wq);
 	INIT_LIST_HEAD(&ep->taken);
 	INIT_LIST_HEAD(&ep->requests);
 	file->private_data = ep;

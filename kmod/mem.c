@@ -53,6 +53,17 @@ void *fanout_alloc(size_t size)
 	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
 }
 
+/*
+ * @size bytes, zeroed, from a context that cannot sleep (under the group
+ * lock); NULL when none is at hand. Free with kfree() or kfree_rcu().
+ */
+void *fanout_alloc_atomic(size_t size)
+{
+	if (fanout_should_fail(size))
+		return NULL;
+	return kzalloc(size, GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+}
+
 void fanout_free(const void *ptr)
 {
 	kvfree(ptr);

@@ -72,8 +72,9 @@ static bool fanout_target_open(const struct fanout_target *t)
  * @status: agent status, or the failure reason
  * @state: %FANOUT_TARGET_REPLIED or %FANOUT_TARGET_FAILED
  *
- * Unlinks the target from the queue or taken list it is on. The caller
- * holds the group lock and wakes the request's waiters afterwards.
+ * Unlinks the target from the queue or taken list it is on, freeing its
+ * agent message queue when nothing of it is left. The caller holds the
+ * group lock and wakes the request's waiters afterwards.
  */
 void fanout_target_settle(struct fanout_target *t, int status, u8 state)
 {
@@ -81,13 +82,7 @@ void fanout_target_settle(struct fanout_target *t, int status, u8 state)
 	struct fanout_group *g = req->group;
 
 	lockdep_assert_held(&g->lock);
-	/* A target failed at send time was never on a queue. */
-	if (!list_empty(&t->node)) {
-		if (t->state == FANOUT_TARGET_QUEUED)
-			g->members[t->member].nqueued--;
-		list_del_init(&t->node);
-	}
-	t->taker = NULL;
+	fanout_amq_settle(g, t);
 	t->status = status;
 	/* Readers of a settled target's result pair with this release. */
 	smp_store_release(&t->state, state);
@@ -335,52 +330,48 @@ static int fanout_request_charge(struct fanout_request *req)
 }
 
 /*
- * Hand each target to its member's queue, or fail it at once. The agents
- * are woken by fanout_request_wake_agents() once the lock is dropped.
+ * Hand each target to its member's agent message queues, or fail it at
+ * once. A member keeps its bit in @wake when an unbound agent of it is to
+ * be woken, by fanout_request_wake_agents() once the lock is dropped: a
+ * fan-out to every member of a large group would otherwise hold it for
+ * thousands of wake-ups.
  */
-static void fanout_request_queue(struct fanout_request *req)
+static void fanout_request_queue(struct fanout_request *req,
+				 unsigned long *wake)
 {
 	struct fanout_group *g = req->group;
 	u32 i;
+	int ret;
 
 	lockdep_assert_held(&g->lock);
 	for (i = 0; i < req->ntargets; i++) {
 		struct fanout_target *t = &req->targets[i];
-		struct fanout_member *m = &g->members[t->member];
 
-		if (!m->nagents) {
-			fanout_target_settle(t, -ENOTCONN,
-					     FANOUT_TARGET_FAILED);
-		} else if (m->nqueued >= g->max_queue) {
-			fanout_target_settle(t, -ENOBUFS,
-					     FANOUT_TARGET_FAILED);
-		} else {
-			list_add_tail(&t->node, &m->queue);
-			m->nqueued++;
-		}
+		ret = fanout_amq_queue(g, t);
+		if (ret)
+			__clear_bit(t->member, wake);
+		if (ret < 0)
+			fanout_target_settle(t, ret, FANOUT_TARGET_FAILED);
 	}
+}
+
+/* Wake one idle agent of each member in @wake (exclusive waiters). */
+static void fanout_request_wake_agents(struct fanout_group *g,
+				       const unsigned long *wake)
+{
+	unsigned long m;
+
+	for_each_set_bit(m, wake, g->max_members)
+		if (wq_has_sleeper(&g->members[m].wq))
+			wake_up(&g->members[m].wq);
 }
 
 /*
- * Wake one idle agent of each target's member (exclusive waiters), out of
- * the group lock: a fan-out to every member of a large group would
- * otherwise hold it for thousands of wake-ups.
+ * Make @req visible and start it; -EAGAIN over the pending cap. @bits,
+ * its target bitmap, is used up as the members to wake.
  */
-static void fanout_request_wake_agents(struct fanout_request *req)
-{
-	struct fanout_group *g = req->group;
-	u32 i;
-
-	for (i = 0; i < req->ntargets; i++) {
-		struct fanout_member *m = &g->members[req->targets[i].member];
-
-		if (wq_has_sleeper(&m->wq))
-			wake_up(&m->wq);
-	}
-}
-
-/* Make @req visible and start it; -EAGAIN over the pending cap. */
-static int fanout_request_start(struct fanout_request *req, u32 deadline_ms)
+static int fanout_request_start(struct fanout_request *req, u32 deadline_ms,
+				unsigned long *bits)
 {
 	struct fanout_group *g = req->group;
 	int ret;
@@ -399,19 +390,16 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms)
 		list_add_tail(&req->owner_node, &req->owner->requests);
 		g->stats.pending++;
 		g->stats.requests++;
-		fanout_request_queue(req);
+		fanout_request_queue(req, bits);
 		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms),
 			      HRTIMER_MODE_REL_SOFT);
-		/* Pinned: another thread may release it once unlocked. */
-		kref_get(&req->ref);
 	}
 	spin_unlock_bh(&g->lock);
 	if (ret) {	/* give the reserved slot back */
 		xa_cmpxchg_bh(&g->requests, req->id, XA_ZERO_ENTRY, NULL, 0);
 		return ret;
 	}
-	fanout_request_wake_agents(req);
-	fanout_request_put(req);
+	fanout_request_wake_agents(g, bits);
 	return 0;
 }
 
@@ -464,7 +452,7 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	spin_lock_bh(&g->lock);
 	req->id = ++g->next_id;
 	spin_unlock_bh(&g->lock);
-	ret = fanout_request_start(req, s->deadline_ms ?: g->deadline_ms);
+	ret = fanout_request_start(req, s->deadline_ms ?: g->deadline_ms, bits);
 	if (ret)
 		goto out_req;
 	s->id = req->id;

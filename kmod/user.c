@@ -221,12 +221,24 @@ static int fanout_live_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(fanout_live);
 
-/* debugfs fanout/live: the totals above. Failure here is not fatal. */
+static int fanout_amqs_show(struct seq_file *m, void *unused)
+{
+	return fanout_net_show_amqs(m);
+}
+DEFINE_SHOW_ATTRIBUTE(fanout_amqs);
+
+/*
+ * debugfs fanout/live: the totals above; fanout/amqs: the busy agent
+ * message queues of the reader's network namespace. Failure here is not
+ * fatal.
+ */
 void fanout_debugfs_init(void)
 {
 	fanout_debugfs_dir = debugfs_create_dir("fanout", NULL);
 	debugfs_create_file("live", 0444, fanout_debugfs_dir, NULL,
 			    &fanout_live_fops);
+	debugfs_create_file("amqs", 0444, fanout_debugfs_dir, NULL,
+			    &fanout_amqs_fops);
 	fanout_fault_init(fanout_debugfs_dir);
 }
 

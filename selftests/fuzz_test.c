@@ -807,7 +807,8 @@ static void op_version(struct worker *w, struct ep *ep)
 	CHECK(w, v->abi_version == FANOUT_ABI_VERSION &&
 	      v->max_members == FANOUT_MEMBERS_MAX &&
 	      v->max_payload == w->max_payload && v->max_pending &&
-	      !v->features && !v->reserved[0] && !v->reserved[1],
+	      v->features == FANOUT_FEATURE_AMQ && !v->reserved[0] &&
+	      !v->reserved[1],
 	      "VERSION: abi %u max_members %u max_payload %u max_pending %u features %llx reserved %llx %llx",
 	      v->abi_version, v->max_members, v->max_payload, v->max_pending,
 	      (unsigned long long)v->features,
@@ -852,7 +853,11 @@ static void op_create(struct worker *w, struct ep *ep)
 	name = gen_name(w, p->name, false);
 	if (name == NAME_BAD)
 		c.must_fail = true;
-	p->flags = reserved32(w, &c);
+	p->flags = one_in(w, 3) ? FANOUT_GROUP_BACKLOG : 0;
+	if (inject(w, 10)) {
+		p->flags |= 2U << below(w, 31);		/* unknown flag */
+		c.must_fail = true;
+	}
 	p->mode = modes[below(w, ARRAY_SIZE(modes))];
 	if (inject(w, 10)) {
 		p->mode |= 01000U << below(w, 23);
@@ -873,7 +878,12 @@ static void op_create(struct worker *w, struct ep *ep)
 	p->status_interval_ms = junk(w);
 	p->uid = junk(w);		/* outputs of GROUP_INFO */
 	p->gid = junk(w);
-	p->reserved0 = reserved32(w, &c);
+	/* Few conversations at once: the pool runs out, backlogs fill. */
+	p->max_queues = one_in(w, 2) ? 0 : 1 + below(w, 4);
+	if (inject(w, 10)) {
+		p->max_queues = FANOUT_QUEUES_MAX + 1 + below(w, 1000);
+		c.must_fail = true;
+	}
 	p->reserved[0] = reserved64(w, &c);
 	p->reserved[1] = reserved64(w, &c);
 	if (ep->certain && ep->bound)
@@ -948,7 +958,8 @@ static void op_info(struct worker *w, struct ep *ep)
 	memset(p, 0xa5, sizeof(*p));
 	if (do_call(w, ep, &c) || !c.known)
 		return;
-	CHECK(w, !p->flags && !p->reserved0 && !p->reserved[0] &&
+	CHECK(w, !(p->flags & ~FANOUT_GROUP_FLAGS) && !p->reserved[0] &&
+	      p->max_queues && p->max_queues <= FANOUT_QUEUES_MAX &&
 	      !p->reserved[1] && !(p->mode & ~0777) && p->max_members &&
 	      p->max_members <= FANOUT_MEMBERS_MAX && p->max_pending &&
 	      p->max_queue && p->deadline_ms && p->status_interval_ms &&
@@ -973,14 +984,16 @@ static void op_stats(struct worker *w, struct ep *ep)
 	memset(s, 0xa5, sizeof(*s));
 	if (do_call(w, ep, &c) || !c.known)
 		return;
-	CHECK(w, !s->reserved[0] && !s->reserved[1] &&
+	/* A queue is busy, a target in a backlog, only for a request. */
+	CHECK(w, (s->pending || (!s->amqs_busy && !s->backlog)) &&
+	      s->amqs_busy <= (__u64)s->pending * FANOUT_MEMBERS_MAX &&
+	      s->amqs_free + s->amqs_busy > 0 &&
 	      s->members_up <= FANOUT_MEMBERS_MAX &&
 	      (!ep->certain || !ep->max_members ||
 	       s->members_up <= ep->max_members),
-	      "GROUP_STATS: members_up %u of %u, reserved %llx %llx",
-	      s->members_up, ep->max_members,
-	      (unsigned long long)s->reserved[0],
-	      (unsigned long long)s->reserved[1]);
+	      "GROUP_STATS: members_up %u of %u, pending %u, amqs busy %u free %llu, backlog %u",
+	      s->members_up, ep->max_members, s->pending, s->amqs_busy,
+	      (unsigned long long)s->amqs_free, s->backlog);
 }
 
 /* ---- operations: agents --------------------------------------------------- */
@@ -1368,8 +1381,13 @@ static void build_send(struct worker *w, struct ep *ep, struct call *c,
 	s->flags = flags_with(w, c, f, FANOUT_SEND_FLAGS);
 	junk_bytes(w, s->uuid, sizeof(s->uuid));
 	if (s->flags & FANOUT_SEND_UUID) {
+		/* Half of them in one of four conversations: AMQs get reused. */
 		for (k = 0; k < FANOUT_UUID_LEN; k++)
 			s->uuid[k] = (__u8)rnd(w);
+		if (one_in(w, 2)) {
+			memset(s->uuid, 0, sizeof(s->uuid));
+			s->uuid[0] = 1 + below(w, 4);
+		}
 		si->uuid = true;
 		memcpy(si->uuid_val, s->uuid, sizeof(si->uuid_val));
 	}

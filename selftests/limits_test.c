@@ -283,6 +283,8 @@ TEST_F(ep, create_unknown_flags)
 	struct fanout_group_params p;
 
 	for (int bit = 0; bit < 32; bit++) {
+		if ((1U << bit) & FANOUT_GROUP_FLAGS)
+			continue;
 		params_init(&p, self->name, NMEMB);
 		p.flags = 1U << bit;
 		EXPECT_EQ(-EINVAL, fanout_group_create(self->fd, &p));
@@ -497,13 +499,29 @@ TEST_F(grp, call_unknown_results_flags)
 
 /* ---- reserved fields, and output fields ignored on input --------------- */
 
-TEST_F(ep, create_reserved0)
+/* More agent message queues per member than FANOUT_QUEUES_MAX. */
+TEST_F(ep, create_too_many_queues)
 {
 	struct fanout_group_params p;
 
 	params_init(&p, self->name, NMEMB);
-	p.reserved0 = 1;
+	p.max_queues = FANOUT_QUEUES_MAX + 1;
 	EXPECT_EQ(-EINVAL, fanout_group_create(self->fd, &p));
+	p.max_queues = ~0U;
+	EXPECT_EQ(-EINVAL, fanout_group_create(self->fd, &p));
+	EXPECT_EQ(-ENOENT, fanout_group_open(self->fd, self->name));
+}
+
+/* The largest pool, and the default (0), are accepted and reported. */
+TEST_F(ep, create_queues_bounds)
+{
+	struct fanout_group_params p;
+
+	params_init(&p, self->name, NMEMB);
+	p.max_queues = FANOUT_QUEUES_MAX;
+	ASSERT_EQ(0, fanout_group_create(self->fd, &p));
+	ASSERT_EQ(0, fanout_group_info(self->fd, &p));
+	EXPECT_EQ(FANOUT_QUEUES_MAX, p.max_queues);
 }
 
 TEST_F(ep, create_reserved)
@@ -808,6 +826,7 @@ TEST_F(grp, recv_reserved)
  */
 TEST_F(grp, recv_outputs_ignored)
 {
+	struct fanout_reply rep;
 	struct fanout_recv r;
 	char buf[16];
 	__u64 id1, id2;
@@ -818,6 +837,9 @@ TEST_F(grp, recv_outputs_ignored)
 			       FANOUT_RECV_NONBLOCK, &r));
 	EXPECT_EQ(id1, r.id);
 	EXPECT_EQ(3, r.len);
+	/* Answered, so the agent is free for the next conversation. */
+	reply_init(&rep, id1, NULL, 0, 0);
+	ASSERT_EQ(0, fanout_reply(self->ag, &rep));
 	/* Again with the same structure, outputs left in place. */
 	ASSERT_EQ(0, fanout_recv(self->ag, &r));
 	EXPECT_EQ(id2, r.id);
@@ -2130,6 +2152,8 @@ TEST_F(grp, reply_other_member)
 	EXPECT_EQ(-ENOENT, fanout_reply(ag1, &rep));
 	ASSERT_EQ(0, get_result(self->co, r.id, 0, &res));
 	EXPECT_EQ(FANOUT_TARGET_TAKEN, res.state);
+	reply_init(&rep, r.id, "y", 1, 0);
+	ASSERT_EQ(0, fanout_reply(self->ag, &rep));
 
 	/* To members 0 and 1: member 1's agent has not taken its copy. */
 	ASSERT_EQ(0, send_to(self->co, "x", 1, 3, NULL));
@@ -2460,7 +2484,7 @@ TEST_F(grp, version_no_leak)
 	ASSERT_EQ(0, fanout_version(self->co, &v));
 	EXPECT_EQ(FANOUT_ABI_VERSION, v.abi_version);
 	EXPECT_EQ(FANOUT_MEMBERS_MAX, v.max_members);
-	EXPECT_EQ(0, v.features);
+	EXPECT_EQ(FANOUT_FEATURE_AMQ, v.features);
 	EXPECT_EQ(0, v.reserved[0]);
 	EXPECT_EQ(0, v.reserved[1]);
 }
@@ -2488,7 +2512,7 @@ TEST_F(grp, info_no_leak)
 	EXPECT_NE(0, big.p.status_interval_ms);
 	EXPECT_EQ(getuid(), big.p.uid);
 	EXPECT_EQ(getgid(), big.p.gid);
-	EXPECT_EQ(0, big.p.reserved0);
+	EXPECT_EQ(big.p.max_queue, big.p.max_queues);	/* the default */
 	EXPECT_EQ(0, big.p.reserved[0]);
 	EXPECT_EQ(0, big.p.reserved[1]);
 	EXPECT_TRUE(all_zero(big.newer, sizeof(big.newer)));
@@ -2507,8 +2531,9 @@ TEST_F(grp, stats_no_leak)
 	EXPECT_EQ(0, st.stale_replies);
 	EXPECT_EQ(0, st.pending);
 	EXPECT_EQ(1, st.members_up);
-	EXPECT_EQ(0, st.reserved[0]);
-	EXPECT_EQ(0, st.reserved[1]);
+	EXPECT_EQ(0, st.amqs_busy);
+	EXPECT_EQ(0, st.backlog);
+	EXPECT_EQ((__u64)NMEMB * 1024, st.amqs_free);
 }
 
 /*

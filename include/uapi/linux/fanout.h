@@ -30,6 +30,15 @@
 #define FANOUT_MEMBER_ANY	0xffffffffU
 /* Length of a conversation UUID. */
 #define FANOUT_UUID_LEN		16
+/* Largest number of agent message queues (AMQs) a member may have. */
+#define FANOUT_QUEUES_MAX	65536
+
+/* fanout_version.features */
+/*
+ * Agent message queues keyed by UUID: fanout_group_params.max_queues,
+ * %FANOUT_GROUP_BACKLOG and the queue counters of fanout_group_stats.
+ */
+#define FANOUT_FEATURE_AMQ	(1ULL << 0)
 
 /**
  * struct fanout_version - answer of %FANOUT_IOC_VERSION
@@ -37,7 +46,7 @@
  * @max_members: largest member count of a group
  * @max_payload: largest request or reply payload, in bytes
  * @max_pending: default cap on unreleased requests per group
- * @features: bit mask of optional features (none yet, zero)
+ * @features: bit mask of optional features, %FANOUT_FEATURE_*
  * @reserved: zero
  */
 struct fanout_version {
@@ -49,19 +58,32 @@ struct fanout_version {
 	__u64 reserved[2];
 };
 
+/* fanout_group_params.flags */
+/*
+ * A target that finds no free agent message queue of its member waits in
+ * the member's backlog (FIFO, counted in @max_queue) instead of failing
+ * with -ENOBUFS.
+ */
+#define FANOUT_GROUP_BACKLOG	(1U << 0)
+#define FANOUT_GROUP_FLAGS	(FANOUT_GROUP_BACKLOG)
+
 /**
  * struct fanout_group_params - options of a group
  * @name: NUL-terminated group name, unique in its network namespace
- * @flags: zero (no flags defined yet)
+ * @flags: %FANOUT_GROUP_*
  * @mode: permission bits (0777 mask) checked like System V IPC: read
  *	permission to join as an agent, write permission to send
  * @max_members: member count, 1..%FANOUT_MEMBERS_MAX
  * @max_pending: cap on unreleased requests in the group (0: default)
- * @max_queue: cap on queued requests per member (0: default)
+ * @max_queue: cap on queued requests per member, in its agent message
+ *	queues and backlog together (0: default, 1024)
  * @deadline_ms: default request deadline in milliseconds (0: default)
  * @status_interval_ms: status broadcast interval (0: default)
  * @uid: out: owner uid
  * @gid: out: owner gid
+ * @max_queues: agent message queues per member, 1..%FANOUT_QUEUES_MAX
+ *	(0: default, @max_queue): how many conversations (UUIDs) a member
+ *	serves at once
  * @reserved: zero
  *
  * In for %FANOUT_IOC_GROUP_CREATE, out for %FANOUT_IOC_GROUP_INFO.
@@ -77,7 +99,7 @@ struct fanout_group_params {
 	__u32 status_interval_ms;
 	__u32 uid;
 	__u32 gid;
-	__u32 reserved0;
+	__u32 max_queues;
 	__u64 reserved[2];
 };
 
@@ -359,7 +381,10 @@ struct fanout_reply_recv {
  * @stale_replies: replies refused with -ENOENT
  * @pending: requests not yet released
  * @members_up: members with at least one agent
- * @reserved: zero
+ * @amqs_busy: agent message queues busy with a conversation
+ * @backlog: targets waiting in members' backlogs for a free queue
+ * @amqs_free: agent message queues free (max_members x max_queues
+ *	minus @amqs_busy)
  */
 struct fanout_group_stats {
 	__u64 requests;
@@ -369,7 +394,9 @@ struct fanout_group_stats {
 	__u64 stale_replies;
 	__u32 pending;
 	__u32 members_up;
-	__u64 reserved[2];
+	__u32 amqs_busy;
+	__u32 backlog;
+	__u64 amqs_free;
 };
 
 #define FANOUT_IOC_MAGIC	0xFA
