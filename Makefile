@@ -68,7 +68,8 @@ all: module lib tests tools examples
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-		grep -q 'ok installed' || echo $$p; done); \
+		grep -qE 'ok (installed|triggers-(pending|awaited))' || \
+		echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 		echo "missing packages; run as root:"; \
