@@ -328,7 +328,7 @@ soak: $(LONG_RUN_DEPS)
 # `dkms add $(DKMS_TREE)`, or install the fanout-dkms package (make deb).
 DKMS_TREE ?= $(BUILD)/dkms/fanout-$(FANOUT_VERSION)
 
-.PHONY: dkms-tree deb
+.PHONY: dkms-tree deb check-packages check-packages-run
 dkms-tree:
 	rm -rf $(DKMS_TREE)
 	mkdir -p $(DKMS_TREE)/kmod $(DKMS_TREE)/include/uapi/linux
@@ -362,3 +362,17 @@ deb:
 	mkdir -p $(DEB_DIR)/dbgsym
 	mv $(DEB_DIR)/*-dbgsym_*.deb $(DEB_DIR)/dbgsym/
 	@ls -1 $(DEB_DIR)/*.deb $(DEB_DIR)/dbgsym/*.deb
+
+# The packages on this host: install them (apt pulls dkms), DKMS builds
+# the module for both Debian 12 kernels, a guest boots each kernel with
+# the DKMS-built module and runs fanout-demo built against the installed
+# libfanout (pkg-config), then the packages are purged and nothing of
+# them may be left. Changes the host: run it as root on a test machine.
+check-packages:
+	$(MAKE) deps DEB_PACKAGES="$(DEB_PACKAGES) $(PKG_DEB_PACKAGES)"
+	$(MAKE) deb
+	$(MAKE) check-packages-run
+
+check-packages-run:
+	tools/check-packages.sh --debs $(DEB_DIR) --version $(FANOUT_VERSION) \
+		--cache $(CACHE)/vm-pkg $(KVER_6_1) $(KVER_6_12)
