@@ -83,7 +83,8 @@ deps:
 	echo "installing: $$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -q && \
-	apt-get install -y -q --no-install-recommends $$missing
+	apt-get install -y -q -o DPkg::Lock::Timeout=1200 \
+		--no-install-recommends $$missing
 
 # Kernel files this project uses but never commits, from Debian's
 # linux-source-6.1: the kselftest harness and checkpatch.
