@@ -338,8 +338,9 @@ dkms-tree:
 	cp include/uapi/linux/fanout.h $(DKMS_TREE)/include/uapi/linux/
 	sed 's/#MODULE_VERSION#/$(FANOUT_VERSION)/' dkms.conf > $(DKMS_TREE)/dkms.conf
 
-# What make deb needs beyond gcc and make.
-PKG_DEB_PACKAGES := dpkg-dev debhelper dh-dkms fakeroot lintian
+# What make deb needs beyond gcc and make (dpkg-buildpackage checks for
+# build-essential itself).
+PKG_DEB_PACKAGES := build-essential dpkg-dev debhelper dh-dkms fakeroot lintian
 DEB_DIR := $(BUILD)/deb
 DEB_SRC := $(DEB_DIR)/src/fanout-$(FANOUT_VERSION)
 
