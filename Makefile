@@ -36,7 +36,12 @@ DEB_PACKAGES := qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
 	linux-source-6.1 busybox-static cpio xz-utils sparse liburing-dev \
 	libmnl-dev pkg-config perl man-db groff-base
 
-LIB_SO_VERSION := 0.1.0
+# The version, in one place: the first entry of debian/changelog (without
+# a Debian revision). The library, fanout.pc, the DKMS tree and the Debian
+# packages all take it from here.
+FANOUT_VERSION := $(shell sed -n '1{s/^[^(]*(\([^)]*\)).*/\1/;s/-[^-]*$$//;p;q}' \
+	debian/changelog)
+LIB_SO_VERSION := $(FANOUT_VERSION)
 LIB_SONAME := libfanout.so.0
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
@@ -79,7 +84,8 @@ deps:
 	echo "installing: $$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -q && \
-	apt-get install -y -q --no-install-recommends $$missing
+	apt-get install -y -q -o DPkg::Lock::Timeout=1200 \
+		--no-install-recommends $$missing
 
 # Kernel files this project uses but never commits, from Debian's
 # linux-source-6.1: the kselftest harness and checkpatch.
@@ -130,7 +136,7 @@ $(LIB_A): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS) lib/libfanout.map
-	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=lib/libfanout.map -o $@ $(LIB_OBJS)
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libfanout.so
 
@@ -316,3 +322,60 @@ soak: $(LONG_RUN_DEPS)
 	$(LONG_VM_RUN) --mode check --smp 2 --timeout $$(($(DURATION) + 900)) \
 		--tests "$(BUILD)/selftests/soak_test" \
 		--cmdline "SOAK_SECONDS=$(DURATION)"
+
+# ---- packaging -----------------------------------------------------------
+
+# The DKMS source tree: dkms.conf (version filled in), Kbuild, kmod/ and
+# include/; DKMS builds it with Kbuild alone. Add it by hand with
+# `dkms add $(DKMS_TREE)`, or install the fanout-dkms package (make deb).
+DKMS_TREE ?= $(BUILD)/dkms/fanout-$(FANOUT_VERSION)
+
+.PHONY: dkms-tree deb check-packages check-packages-run
+dkms-tree:
+	rm -rf $(DKMS_TREE)
+	mkdir -p $(DKMS_TREE)/kmod $(DKMS_TREE)/include/uapi/linux
+	cp Kbuild $(DKMS_TREE)/
+	cp kmod/*.c kmod/*.h $(DKMS_TREE)/kmod/
+	cp include/uapi/linux/fanout.h $(DKMS_TREE)/include/uapi/linux/
+	sed 's/#MODULE_VERSION#/$(FANOUT_VERSION)/' dkms.conf > $(DKMS_TREE)/dkms.conf
+
+# What make deb needs beyond gcc and make (dpkg-buildpackage checks for
+# build-essential itself).
+PKG_DEB_PACKAGES := build-essential dpkg-dev debhelper dh-dkms fakeroot lintian
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/src/fanout-$(FANOUT_VERSION)
+
+# fanout-dkms, libfanout0 and libfanout-dev in build/deb/, built by
+# dpkg-buildpackage from a copy of the tree (its results land in the
+# copy's parent, build/deb/src, and are moved up), then checked by
+# lintian: any error or warning fails (overrides are in debian/). The
+# debug symbols (libfanout0-dbgsym) go to build/deb/dbgsym/, so that
+# `apt install ./build/deb/*.deb` installs the three packages.
+deb:
+	$(MAKE) deps DEB_PACKAGES="$(PKG_DEB_PACKAGES)"
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.cache --exclude=./.git . | \
+		tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes \
+		$(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	lintian --fail-on error,warning --display-info \
+		$(DEB_DIR)/fanout_$(FANOUT_VERSION)_*.changes
+	mkdir -p $(DEB_DIR)/dbgsym
+	mv $(DEB_DIR)/*-dbgsym_*.deb $(DEB_DIR)/dbgsym/
+	@ls -1 $(DEB_DIR)/*.deb $(DEB_DIR)/dbgsym/*.deb
+
+# The packages on this host: install them (apt pulls dkms), DKMS builds
+# the module for both Debian 12 kernels, a guest boots each kernel with
+# the DKMS-built module and runs fanout-demo built against the installed
+# libfanout (pkg-config), then the packages are purged and nothing of
+# them may be left. Changes the host: run it as root on a test machine.
+check-packages:
+	$(MAKE) deps DEB_PACKAGES="$(DEB_PACKAGES) $(PKG_DEB_PACKAGES)"
+	$(MAKE) deb
+	$(MAKE) check-packages-run
+
+check-packages-run:
+	tools/check-packages.sh --debs $(DEB_DIR) --version $(FANOUT_VERSION) \
+		--cache $(CACHE)/vm-pkg $(KVER_6_1) $(KVER_6_12)

@@ -23,7 +23,7 @@ usage() {
 
 KERNEL='' MODULE='' CACHE='' KMOD_DIR='' SMP=2 MEM=1024 TIMEOUT=900 MODE=check
 TESTS='' DEMO='' CMDLINE=''
-EXTRA_MODS=() COPIES=()
+EXTRA_MODS=() COPIES=() ACCEL=()
 
 parse_args() {
 	while [ $# -gt 0 ]; do
@@ -251,15 +251,20 @@ EOF
 
 # Can KVM really run a guest, and fast? SeaBIOS must finish its POST (it prints
 # "No bootable device" on the debug port) within 3 s; TCG needs ~0.2 s for it,
-# a broken or nested-emulated KVM may crawl.
-kvm_works() {
-	local dbg=$WORK/kvm-probe.txt pid _
-	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-	{ exec 3<>/dev/kvm; } 2>/dev/null || return 1
+# a broken or nested-emulated KVM may crawl. On failure, prints a short reason.
+# Run it only through choose_accel: a QEMU that dies on SIGABRT (a /dev/kvm
+# that exists but does not work) makes bash print "... Aborted ..." on the
+# shell's own stderr, which no redirection of the qemu command catches.
+kvm_probe() {
+	local dbg=$WORK/kvm-probe.txt err=$WORK/kvm-probe.err pid rc _
+	[ -e /dev/kvm ] || { echo "no /dev/kvm"; return 1; }
+	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] ||
+		{ echo "/dev/kvm not accessible"; return 1; }
+	{ exec 3<>/dev/kvm; } 2>/dev/null || { echo "/dev/kvm cannot be opened"; return 1; }
 	exec 3>&-
 	qemu-system-x86_64 -accel kvm -cpu host -m 64 -nodefaults -display none \
 		-monitor none -debugcon "file:$dbg" -global isa-debugcon.iobase=0x402 \
-		</dev/null >/dev/null 2>&1 &
+		</dev/null >"$err" 2>&1 &
 	pid=$!
 	for _ in $(seq 30); do
 		grep -qs 'No bootable device' "$dbg" && break
@@ -267,17 +272,42 @@ kvm_works() {
 		sleep 0.1
 	done
 	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	grep -qs 'No bootable device' "$dbg"
+	wait "$pid" && rc=0 || rc=$?
+	grep -qs 'No bootable device' "$dbg" && return 0
+	if [ -s "$err" ]; then
+		echo "qemu: $(grep -m 1 . "$err" | cut -c 1-60)"
+	elif [ "$rc" -gt 128 ] && [ "$rc" -ne 143 ]; then
+		echo "qemu killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
+	else
+		echo "guest firmware too slow under KVM"
+	fi
+	return 1
+}
+
+# Pick the accelerator (VM_ACCEL or the probe) into ACCEL and say so in one
+# line. The probe runs in a subshell whose own stderr, where bash reports
+# children killed by a signal, goes to $WORK/kvm-probe.log.
+choose_accel() {
+	local reason
+	case ${VM_ACCEL:-} in
+	kvm) ACCEL=(-accel kvm -cpu host); note "accelerator: kvm (VM_ACCEL)" ;;
+	tcg) ACCEL=(-accel tcg -cpu qemu64); note "accelerator: tcg (VM_ACCEL)" ;;
+	*)
+		if reason=$(kvm_probe 2>>"$WORK/kvm-probe.log"); then
+			ACCEL=(-accel kvm -cpu host)
+			note "accelerator: kvm"
+		else
+			ACCEL=(-accel tcg -cpu qemu64)
+			note "accelerator: tcg (KVM unavailable: ${reason:-probe failed})"
+		fi
+		;;
+	esac
 }
 
 run_qemu() {
 	local accel
-	case ${VM_ACCEL:-} in
-	kvm) accel=(-accel kvm -cpu host) ;;
-	tcg) accel=(-accel tcg -cpu qemu64) ;;
-	*) if kvm_works; then accel=(-accel kvm -cpu host); else accel=(-accel tcg -cpu qemu64); fi ;;
-	esac
+	choose_accel
+	accel=("${ACCEL[@]}")
 	note "booting $KIMG (${accel[1]}, smp $SMP, ${MEM}M, timeout ${TIMEOUT}s)"
 	set +e
 	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 "${accel[@]}" \
