@@ -512,7 +512,7 @@ TEST_F(ep, create_too_many_queues)
 	EXPECT_EQ(-ENOENT, fanout_group_open(self->fd, self->name));
 }
 
-/* The largest pool, and the default (0), are accepted and reported. */
+/* max_queues FANOUT_QUEUES_MAX, the largest pool: accepted and reported. */
 TEST_F(ep, create_queues_bounds)
 {
 	struct fanout_group_params p;

@@ -42,6 +42,11 @@
  *  - agents check every payload (intact, for their member, right UUID),
  *    that a duplicate reply or one after leaving is refused, and that a
  *    late reply is not accepted after the deadline plus SOAK_BOUND_MS;
+ *  - per conversation (some requests carry one of NCONV UUIDs of their
+ *    coordinator) and member, the requests arrive in send order, whatever
+ *    agent gets them, and one agent at a time: no agent receives a later
+ *    request of it while another still holds an earlier one (a reply of
+ *    that one accepted after the later one was received);
  *  - at the end, the group's counters agree with what coordinators and
  *    agents saw (requests, replies, failures, refused replies, nothing
  *    pending, no member up), and the module's live objects (debugfs
@@ -77,6 +82,7 @@
 #define SOAK_BOUND_MS		1500
 
 #define MEMBERS		32
+#define NCONV		4	/* conversations of each coordinator */
 #define SLOTS		40	/* agent processes; slot m < MEMBERS serves m first */
 #define COORDS		4
 #define MAX_QUEUE	3	/* small, so queues fill up (-ENOBUFS) */
@@ -133,6 +139,9 @@ struct shared {
 	_Atomic int nviol;
 	char msg[NMSGS][256];
 	_Atomic uint64_t fanouts;
+	/* requests of conversations received, and by another slot than
+	 * the conversation's previous one on that member */
+	_Atomic uint64_t conv_recvs, conv_moves;
 	/* agents' intents to leave member m (before they leave) */
 	_Atomic uint64_t dep[MEMBERS];
 	/* kills of an agent of member m begun and finished */
@@ -147,6 +156,21 @@ struct shared {
 };
 
 static struct shared *sh;
+
+/*
+ * The last receipt of one conversation on one member: the fan-out number
+ * (the low bits of qhdr.seq) and slot of the agent that received it, and
+ * when its receive returned. Written under a sequence count, since the
+ * agents that write it are other processes.
+ */
+struct conv_receipt {
+	_Atomic uint64_t gen;	/* odd while being written */
+	_Atomic uint64_t seq;
+	_Atomic int slot;
+	_Atomic int64_t recv_end;
+};
+
+static struct conv_receipt (*conv_receipts)[COORDS * NCONV];
 
 static int64_t now_ns(void)
 {
@@ -281,6 +305,7 @@ static uint32_t fnv(const uint8_t *p, size_t n)
 #define QMAGIC	0x4b414f53U	/* "SOAK" */
 #define RMAGIC	0x594c5052U	/* "RPLY" */
 #define QF_UUID	1U
+#define QF_CONV	2U	/* @uuid is conversation uuid[5] of coordinator uuid[4] */
 #define Q_SHARED 0xffffffffU
 
 struct qhdr {
@@ -367,6 +392,8 @@ struct areply {
 	bool used;
 	enum expect expect;
 	uint64_t id;
+	int conv;		/* its conversation, or -1 */
+	uint64_t conv_seq;	/* qhdr.seq */
 	int32_t status;
 	uint32_t len;
 	int64_t due;
@@ -412,6 +439,75 @@ static void __attribute__((noreturn)) agent_doomed(void)
 {
 	for (;;)
 		pause();
+}
+
+/* The conversation of the request in a->in, or -1. */
+static int agent_conv(const struct agent *a)
+{
+	const struct qhdr *h = (const void *)a->in;
+
+	if (!(h->flags & QF_CONV) || h->uuid[4] >= COORDS ||
+	    h->uuid[5] >= NCONV)
+		return -1;
+	return h->uuid[4] * NCONV + h->uuid[5];
+}
+
+static void conv_read(struct conv_receipt *cr, uint64_t *seq, int *slot,
+		      int64_t *recv_end)
+{
+	uint64_t g;
+
+	do {
+		g = atomic_load(&cr->gen);
+		*seq = atomic_load(&cr->seq);
+		*slot = atomic_load(&cr->slot);
+		*recv_end = atomic_load(&cr->recv_end);
+	} while ((g & 1) || g != atomic_load(&cr->gen));
+}
+
+/*
+ * A request of conversation @conv was just received: it must come after
+ * every earlier one of the conversation received on this member.
+ */
+static void agent_conv_received(struct agent *a, int conv)
+{
+	const struct qhdr *h = (const void *)a->in;
+	struct conv_receipt *cr = &conv_receipts[a->member][conv];
+	uint64_t seq;
+	int64_t t;
+	int slot;
+
+	conv_read(cr, &seq, &slot, &t);
+	atomic_fetch_add(&sh->conv_recvs, 1);
+	if (seq && slot != a->slot)
+		atomic_fetch_add(&sh->conv_moves, 1);
+	if (h->seq <= seq)
+		violation("agent m%d: conversation %d: request %llx received after %llx (slot %d)",
+			  a->member, conv, (unsigned long long)h->seq,
+			  (unsigned long long)seq, slot);
+	atomic_fetch_add(&cr->gen, 1);
+	atomic_store(&cr->seq, h->seq);
+	atomic_store(&cr->slot, a->slot);
+	atomic_store(&cr->recv_end, now_ns());
+	atomic_fetch_add(&cr->gen, 1);
+}
+
+/*
+ * The reply to @rep, of a conversation, was accepted: the request was
+ * still this agent's then, so no other agent may have received a later
+ * request of the conversation before the reply was even submitted.
+ */
+static void agent_conv_replied(struct agent *a, const struct areply *rep)
+{
+	uint64_t seq;
+	int64_t t;
+	int slot;
+
+	conv_read(&conv_receipts[a->member][rep->conv], &seq, &slot, &t);
+	if (slot != a->slot && seq > rep->conv_seq && t < rep->submitted)
+		violation("agent m%d: conversation %d: slot %d received %llx while slot %d still held %llx",
+			  a->member, rep->conv, slot, (unsigned long long)seq,
+			  a->slot, (unsigned long long)rep->conv_seq);
 }
 
 static int out_of(int ret)
@@ -464,6 +560,8 @@ static bool agent_too_late(struct areply *rep)
 static void agent_outcome(struct agent *a, struct areply *rep, bool accepted,
 			  int ret)
 {
+	if (accepted && rep->conv >= 0)
+		agent_conv_replied(a, rep);
 	if (accepted) {
 		if (rep->expect == EXP_FAIL)
 			violation("agent m%d: duplicate reply to request %llu accepted",
@@ -550,6 +648,8 @@ static void agent_fill(struct agent *a, struct areply *rep,
 	rep->used = true;
 	rep->expect = expect;
 	rep->id = r->id;
+	rep->conv = agent_conv(a);
+	rep->conv_seq = ((const struct qhdr *)a->in)->seq;
 	rep->len = 0;
 	if (decline)
 		rep->status = decline_status(r->id, r->member);
@@ -665,6 +765,8 @@ static void agent_handle(struct agent *a)
 	ast_inc(a, AST_RECV);
 	if (!agent_check(a, &r))
 		return;
+	if (agent_conv(a) >= 0)
+		agent_conv_received(a, agent_conv(a));
 	if (p < 8) {
 		agent_leave(a, &r);
 		return;
@@ -905,6 +1007,7 @@ struct req {
 	uint64_t id;
 	uint32_t n;
 	bool all_up, per_target, uuid_given, cancelled, early_read;
+	int conv;		/* 1 + its conversation, or 0 */
 	uint32_t send_deadline;	/* as passed to the send (0: group's) */
 	uint32_t d_ms;		/* in force */
 	int64_t t0, deadline;
@@ -974,7 +1077,8 @@ static uint8_t *payload_new(struct coord *c, struct req *q, uint32_t member,
 	uint32_t len = sizeof(struct qhdr) + body;
 	uint8_t *p = malloc(len);
 	struct qhdr h = {
-		.magic = QMAGIC, .flags = q->uuid_given ? QF_UUID : 0,
+		.magic = QMAGIC,
+		.flags = (q->uuid_given ? QF_UUID : 0) | (q->conv ? QF_CONV : 0),
 		.seq = (uint64_t)c->id << 48 | c->seq,
 		.deadline_ms = q->d_ms, .member = member, .len = len,
 	};
@@ -1035,10 +1139,17 @@ static struct req *req_new(struct coord *c, __u64 burst)
 		q->n = i;
 		q->per_target = chance(c, 40);
 	}
-	q->uuid_given = chance(c, 30);
+	q->uuid_given = chance(c, 60);
 	if (q->uuid_given)
 		for (i = 0; i < FANOUT_UUID_LEN; i++)
 			q->uuid[i] = rnd(&c->rng);
+	if (q->uuid_given && chance(c, 60)) {
+		/* One of this coordinator's conversations. */
+		q->conv = 1 + rnd_below(&c->rng, NCONV);
+		memcpy(q->uuid, "CONV", 4);
+		q->uuid[4] = c->id;
+		q->uuid[5] = q->conv - 1;
+	}
 	if (q->per_target) {
 		for (i = 0; i < q->n; i++) {
 			q->t[i].payload = payload_new(c, q, q->t[i].member,
@@ -1882,6 +1993,10 @@ TEST_F_TIMEOUT(soak, random_workload,
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
+	conv_receipts = mmap(NULL, MEMBERS * sizeof(*conv_receipts),
+			     PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, conv_receipts);
 	co = calloc(COORDS, sizeof(*co));
 	ASSERT_NE(NULL, co);
 	memset(&tot, 0, sizeof(tot));
@@ -2047,6 +2162,9 @@ TEST_F_TIMEOUT(soak, random_workload,
 	       (unsigned long long)all.failed[R_NOBUFS],
 	       (unsigned long long)all.failed[R_CANCELED],
 	       (unsigned long long)all.failed[R_DECLINED]);
+	TH_LOG("conversations: %llu requests received in order, %llu of them by another agent than the one before",
+	       (unsigned long long)atomic_load(&sh->conv_recvs),
+	       (unsigned long long)atomic_load(&sh->conv_moves));
 	TH_LOG("%llu fan-outs hit their deadline; max overshoot past a deadline %lld ms, %lld ms less CPU stalls (bound %d ms)",
 	       (unsigned long long)all.timer_fanouts,
 	       (long long)all.max_over / MS, (long long)all.max_net / MS,
@@ -2134,6 +2252,7 @@ TEST_F_TIMEOUT(soak, random_workload,
 	EXPECT_EQ(base.bytes, end_live.bytes);
 	EXPECT_EQ(base.users, end_live.users);
 	free(co);
+	munmap(conv_receipts, MEMBERS * sizeof(*conv_receipts));
 	munmap(sh, sizeof(*sh));
 	sh = NULL;
 }
