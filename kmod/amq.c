@@ -54,15 +54,77 @@ static void fanout_amq_key(struct fanout_amq_key *key, u32 member,
 	memcpy(key->uuid, uuid, sizeof(key->uuid));
 }
 
-/* A new busy AMQ of member @member for @uuid, or an ERR_PTR(). */
+/**
+ * fanout_amq_reserve() - allocate the AMQs a request will need
+ * @g: the group
+ * @req: the request, not started yet
+ * @fresh: its UUID was just generated: no member has an AMQ for it
+ * @reserve: an empty list, filled with the AMQs (by their @ready_node)
+ *
+ * One for each target whose member has no AMQ for the request's UUID
+ * now, so that a send fails as a whole when memory is short instead of
+ * target by target under the group lock. Looks the table up under RCU
+ * (AMQs are freed after a grace period); may sleep.
+ * Return: 0, or -ENOMEM with @reserve empty.
+ */
+int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,
+		       bool fresh, struct list_head *reserve)
+{
+	struct fanout_amq_key key;
+	struct fanout_amq *amq;
+	u32 i, need = 0;
+
+	rcu_read_lock();
+	for (i = 0; i < req->ntargets; i++) {
+		fanout_amq_key(&key, req->targets[i].member, req->uuid);
+		if (fresh || !rhashtable_lookup(&g->amqs, &key,
+						fanout_amq_params))
+			need++;
+	}
+	rcu_read_unlock();
+	while (need--) {
+		amq = fanout_kzalloc(sizeof(*amq), GFP_KERNEL_ACCOUNT);
+		if (!amq) {
+			fanout_amq_unreserve(reserve);
+			return -ENOMEM;
+		}
+		list_add(&amq->ready_node, reserve);
+	}
+	return 0;
+}
+
+/* Free the AMQs of @reserve that were not used. */
+void fanout_amq_unreserve(struct list_head *reserve)
+{
+	struct fanout_amq *amq, *tmp;
+
+	list_for_each_entry_safe(amq, tmp, reserve, ready_node) {
+		list_del(&amq->ready_node);
+		kfree(amq);
+	}
+}
+
+/*
+ * A new busy AMQ of member @member for @uuid, from @reserve, or else
+ * allocated without sleeping (a conversation that became free since the
+ * reservation, or a target admitted from the backlog); an ERR_PTR().
+ */
 static struct fanout_amq *fanout_amq_create(struct fanout_group *g,
-					    u32 member, const u8 *uuid)
+					    u32 member, const u8 *uuid,
+					    struct list_head *reserve)
 {
 	struct fanout_member *m = &g->members[member];
-	struct fanout_amq *amq;
+	struct fanout_amq *amq = NULL;
 	int ret;
 
-	amq = fanout_alloc_atomic(sizeof(*amq));
+	if (reserve)
+		amq = list_first_entry_or_null(reserve, struct fanout_amq,
+					       ready_node);
+	if (amq)
+		list_del(&amq->ready_node);
+	else
+		amq = fanout_kzalloc(sizeof(*amq), GFP_NOWAIT | __GFP_ACCOUNT |
+				     __GFP_NOWARN);
 	if (!amq)
 		return ERR_PTR(-ENOMEM);
 	fanout_amq_key(&amq->key, member, uuid);
@@ -147,7 +209,8 @@ static void fanout_amq_append(struct fanout_group *g, struct fanout_amq *amq,
  * another conversation; an ERR_PTR() when none could be made.
  */
 static struct fanout_amq *fanout_amq_find(struct fanout_group *g,
-					  const struct fanout_target *t)
+					  const struct fanout_target *t,
+					  struct list_head *reserve)
 {
 	struct fanout_amq_key key;
 	struct fanout_amq *amq;
@@ -158,7 +221,7 @@ static struct fanout_amq *fanout_amq_find(struct fanout_group *g,
 		return amq;
 	if (g->members[t->member].nbusy >= g->max_queues)
 		return NULL;
-	return fanout_amq_create(g, t->member, t->req->uuid);
+	return fanout_amq_create(g, t->member, t->req->uuid, reserve);
 }
 
 /*
@@ -172,7 +235,7 @@ static void fanout_member_admit_backlog(struct fanout_group *g,
 	struct fanout_amq *amq;
 
 	list_for_each_entry_safe(t, tmp, &m->backlog, node) {
-		amq = fanout_amq_find(g, t);
+		amq = fanout_amq_find(g, t, NULL);
 		if (IS_ERR_OR_NULL(amq))
 			return;
 		list_del(&t->node);
@@ -186,6 +249,7 @@ static void fanout_member_admit_backlog(struct fanout_group *g,
  * fanout_amq_queue() - hand a new target to its member
  * @g: the group
  * @t: the target, QUEUED and on no list
+ * @reserve: AMQs allocated for the request by fanout_amq_reserve()
  *
  * The target joins the AMQ of its conversation, or the member's backlog.
  * Group lock held.
@@ -194,7 +258,8 @@ static void fanout_member_admit_backlog(struct fanout_group *g,
  * here, or it waits in the backlog); or the failure reason: -ENOTCONN,
  * -ENOBUFS, -ENOMEM.
  */
-int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t)
+int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t,
+		     struct list_head *reserve)
 {
 	struct fanout_member *m = &g->members[t->member];
 	struct fanout_amq *amq = NULL;
@@ -206,7 +271,7 @@ int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t)
 		return -ENOBUFS;
 	/* Behind an older target of the backlog, this one waits too. */
 	if (list_empty(&m->backlog)) {
-		amq = fanout_amq_find(g, t);
+		amq = fanout_amq_find(g, t, reserve);
 		if (IS_ERR(amq))
 			return PTR_ERR(amq);
 	}

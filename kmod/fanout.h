@@ -301,7 +301,7 @@ struct fanout_endpoint {
 /* mem.c */
 void *fanout_zalloc(size_t size);
 void *fanout_alloc(size_t size);
-void *fanout_alloc_atomic(size_t size);
+void *fanout_kzalloc(size_t size, gfp_t gfp);
 void fanout_free(const void *ptr);
 int fanout_xa_reserve(struct xarray *xa, unsigned long index);
 void fanout_fault_init(struct dentry *dir);
@@ -309,7 +309,11 @@ void fanout_fault_init(struct dentry *dir);
 /* amq.c */
 int fanout_amq_table_init(struct fanout_group *g);
 void fanout_amq_table_destroy(struct fanout_group *g);
-int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t);
+int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,
+		       bool fresh, struct list_head *reserve);
+void fanout_amq_unreserve(struct list_head *reserve);
+int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t,
+		     struct list_head *reserve);
 void fanout_amq_settle(struct fanout_group *g, struct fanout_target *t);
 struct fanout_target *fanout_amq_next(struct fanout_group *g,
 				      struct fanout_endpoint *ep);

@@ -54,14 +54,15 @@ void *fanout_alloc(size_t size)
 }
 
 /*
- * @size bytes, zeroed, from a context that cannot sleep (under the group
- * lock); NULL when none is at hand. Free with kfree() or kfree_rcu().
+ * A small object of @size bytes, zeroed, allocated with @gfp (which may
+ * forbid sleeping); NULL when out of memory. Free with kfree() or
+ * kfree_rcu().
  */
-void *fanout_alloc_atomic(size_t size)
+void *fanout_kzalloc(size_t size, gfp_t gfp)
 {
 	if (fanout_should_fail(size))
 		return NULL;
-	return kzalloc(size, GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+	return kzalloc(size, gfp);
 }
 
 void fanout_free(const void *ptr)

@@ -337,7 +337,7 @@ static int fanout_request_charge(struct fanout_request *req)
  * thousands of wake-ups.
  */
 static void fanout_request_queue(struct fanout_request *req,
-				 unsigned long *wake)
+				 unsigned long *wake, struct list_head *reserve)
 {
 	struct fanout_group *g = req->group;
 	u32 i;
@@ -347,7 +347,7 @@ static void fanout_request_queue(struct fanout_request *req,
 	for (i = 0; i < req->ntargets; i++) {
 		struct fanout_target *t = &req->targets[i];
 
-		ret = fanout_amq_queue(g, t);
+		ret = fanout_amq_queue(g, t, reserve);
 		if (ret)
 			__clear_bit(t->member, wake);
 		if (ret < 0)
@@ -368,10 +368,11 @@ static void fanout_request_wake_agents(struct fanout_group *g,
 
 /*
  * Make @req visible and start it; -EAGAIN over the pending cap. @bits,
- * its target bitmap, is used up as the members to wake.
+ * its target bitmap, is used up as the members to wake; @reserve holds
+ * the AMQs it may need.
  */
 static int fanout_request_start(struct fanout_request *req, u32 deadline_ms,
-				unsigned long *bits)
+				unsigned long *bits, struct list_head *reserve)
 {
 	struct fanout_group *g = req->group;
 	int ret;
@@ -390,7 +391,7 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms,
 		list_add_tail(&req->owner_node, &req->owner->requests);
 		g->stats.pending++;
 		g->stats.requests++;
-		fanout_request_queue(req, bits);
+		fanout_request_queue(req, bits, reserve);
 		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms),
 			      HRTIMER_MODE_REL_SOFT);
 	}
@@ -422,6 +423,7 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 {
 	struct fanout_group *g = fanout_ep_group(ep);
 	struct fanout_request *req;
+	LIST_HEAD(reserve);
 	unsigned long *bits;
 	int ret;
 
@@ -449,10 +451,16 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 		memcpy(req->uuid, s->uuid, sizeof(req->uuid));
 	else
 		generate_random_uuid(req->uuid);
+	ret = fanout_amq_reserve(g, req, !(s->flags & FANOUT_SEND_UUID),
+				 &reserve);
+	if (ret)
+		goto out_req;
 	spin_lock_bh(&g->lock);
 	req->id = ++g->next_id;
 	spin_unlock_bh(&g->lock);
-	ret = fanout_request_start(req, s->deadline_ms ?: g->deadline_ms, bits);
+	ret = fanout_request_start(req, s->deadline_ms ?: g->deadline_ms, bits,
+				   &reserve);
+	fanout_amq_unreserve(&reserve);
 	if (ret)
 		goto out_req;
 	s->id = req->id;
