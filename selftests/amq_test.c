@@ -90,25 +90,13 @@ static int create_group(const char *name, unsigned int members,
 			unsigned int max_queue)
 {
 	struct fanout_group_params p;
-	int fd, ret;
 
-	memset(&p, 0, sizeof(p));
-	snprintf(p.name, sizeof(p.name), "%s", name);
-	p.mode = 0666;
-	p.max_members = members;
+	fanout_test_params(&p, name, members);
 	p.flags = flags;
 	p.max_queues = max_queues;
 	p.max_queue = max_queue;
 	p.deadline_ms = 120000;
-	fd = fanout_open(0);
-	if (fd < 0)
-		return fd;
-	ret = fanout_group_create(fd, &p);
-	if (ret) {
-		fanout_close(fd);
-		return ret;
-	}
-	return fd;
+	return fanout_test_create_params(&p);
 }
 
 static struct fanout_group_stats stats_of(int fd)

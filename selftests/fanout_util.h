@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mount.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,42 @@ static inline void fanout_test_name(char name[FANOUT_NAME_MAX], const char *tag)
 	snprintf(name, FANOUT_NAME_MAX, "%.12s-%d-%u", tag, getpid(), seq++);
 }
 
+/* A positive integer from environment variable @name, else @dflt. */
+static inline int fanout_test_env_int(const char *name, int dflt)
+{
+	const char *env = getenv(name);
+
+	return env && atoi(env) > 0 ? atoi(env) : dflt;
+}
+
+/* Open an endpoint and create a group with @p. Returns the fd or -errno. */
+static inline int fanout_test_create_params(const struct fanout_group_params *p)
+{
+	int fd, ret;
+
+	fd = fanout_open(0);
+	if (fd < 0)
+		return fd;
+	ret = fanout_group_create(fd, p);
+	if (ret) {
+		fanout_close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Group options @name, @max_members members, mode 0666, the rest 0. */
+static inline void fanout_test_params(struct fanout_group_params *p,
+				      const char *name,
+				      unsigned int max_members)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%.*s", (int)sizeof(p->name) - 1,
+		 name);
+	p->mode = 0666;
+	p->max_members = max_members;
+}
+
 /*
  * Open an endpoint and create a group @name with @max_members members,
  * permission @mode and @deadline_ms (0: default). Returns the fd or -errno.
@@ -31,22 +68,11 @@ static inline int fanout_test_create_mode(const char *name,
 					  unsigned int mode)
 {
 	struct fanout_group_params p;
-	int fd, ret;
 
-	memset(&p, 0, sizeof(p));
-	snprintf(p.name, sizeof(p.name), "%.*s", (int)sizeof(p.name) - 1, name);
+	fanout_test_params(&p, name, max_members);
 	p.mode = mode;
-	p.max_members = max_members;
 	p.deadline_ms = deadline_ms;
-	fd = fanout_open(0);
-	if (fd < 0)
-		return fd;
-	ret = fanout_group_create(fd, &p);
-	if (ret) {
-		fanout_close(fd);
-		return ret;
-	}
-	return fd;
+	return fanout_test_create_params(&p);
 }
 
 /* The same, mode 0666. */

@@ -32,9 +32,7 @@
 
 static int requests(void)
 {
-	const char *env = getenv("LOCKHOLD_REQUESTS");
-
-	return env && atoi(env) > 0 ? atoi(env) : REQUESTS;
+	return fanout_test_env_int("LOCKHOLD_REQUESTS", REQUESTS);
 }
 
 static long long now_ns(void)

@@ -19,9 +19,7 @@
 
 static int fanouts(void)
 {
-	const char *env = getenv("STRESS_FANOUTS");
-
-	return env && atoi(env) > 0 ? atoi(env) : FANOUTS;
+	return fanout_test_env_int("STRESS_FANOUTS", FANOUTS);
 }
 #define KILL_EVERY	97	/* fan-outs between two agent deaths */
 
