@@ -287,6 +287,18 @@ static void send_init(struct fanout_send *s, __u32 deadline_ms)
 	s->deadline_ms = deadline_ms;
 }
 
+/* A group of @max_members members; agents join members 0 and 1. */
+static void group_start(struct __test_metadata *_metadata,
+			FIXTURE_DATA(trace) *self, unsigned int max_members)
+{
+	self->co = fanout_test_create(self->name, max_members, 0);
+	ASSERT_LE(0, self->co);
+	for (int m = 0; m < 2; m++) {
+		self->ag[m] = fanout_test_agent(self->name, m);
+		ASSERT_LE(0, self->ag[m]);
+	}
+}
+
 /* Replied by one agent, declined by the other while the sender waits. */
 TEST_F(trace, reply_and_decline)
 {
@@ -314,12 +326,7 @@ TEST_F(trace, reply_and_decline)
 		SKIP(return, "%s", skip);
 
 	/* Two agents; a fan-out to both. */
-	self->co = fanout_test_create(name, 2, 0);
-	ASSERT_LE(0, self->co);
-	for (int m = 0; m < 2; m++) {
-		self->ag[m] = fanout_test_agent(name, m);
-		ASSERT_LE(0, self->ag[m]);
-	}
+	group_start(_metadata, self, 2);
 	send_init(&s, 60000);
 	ASSERT_EQ(0, fanout_send(self->co, &s));
 	ASSERT_EQ(2, s.ntargets);
@@ -409,12 +416,7 @@ TEST_F(trace, failures)
 		SKIP(return, "%s", skip);
 
 	/* Agents for members 0 and 1; member 2 is not up. */
-	self->co = fanout_test_create(name, 3, 0);
-	ASSERT_LE(0, self->co);
-	for (int m = 0; m < 2; m++) {
-		self->ag[m] = fanout_test_agent(name, m);
-		ASSERT_LE(0, self->ag[m]);
-	}
+	group_start(_metadata, self, 3);
 	send_init(&s, 3000);
 	s.targets = (unsigned long)&bits;
 	s.targets_bits = 3;
