@@ -9,6 +9,7 @@
 #include <linux/uaccess.h>
 
 #include "fanout.h"
+#include "trace.h"
 
 /*
  * Fail up to %FANOUT_SETTLE_BATCH targets of @ep's taken list with
@@ -77,6 +78,7 @@ int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j)
 	}
 	if (!g->members[m].nagents++)
 		__set_bit(m, g->up);
+	trace_fanout_member_join(g, m);
 	WRITE_ONCE(ep->member, m);
 	j->member = m;
 out_unlock:
@@ -104,6 +106,7 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 	down = !--m->nagents;
 	if (down)
 		__clear_bit(ep->member, g->up);
+	trace_fanout_member_leave(g, ep->member);
 	WRITE_ONCE(ep->member, -1);
 	/* The rest of its conversation goes to another agent. */
 	fanout_amq_leave(g, ep);
@@ -194,6 +197,7 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 		goto out_unlock;
 	}
 	fanout_amq_take(g, ep, t);
+	trace_fanout_recv(t);
 	kref_get(&t->req->ref);
 out_unlock:
 	spin_unlock_bh(&g->lock);
@@ -394,19 +398,24 @@ static int fanout_reply_settle(struct fanout_group *g,
 	if (t && (t->state == FANOUT_TARGET_REPLIED ||
 		  t->state == FANOUT_TARGET_FAILED)) {
 		g->stats.dup_replies++;
+		trace_fanout_reply(r->id, ep->member, r->status, -EALREADY);
 		return -EALREADY;
 	}
 	if (!t || !fanout_amq_taken_by(t, ep)) {
 		g->stats.stale_replies++;
+		trace_fanout_reply(r->id, ep->member, r->status, -ENOENT);
 		return -ENOENT;
 	}
 	ret = 0;
+	/* The coordinator's user may hold too much: no room for a reply. */
+	if (r->status >= 0 && !fanout_user_charge_bytes(req->user,
+							(*reply)->len))
+		ret = -ENOBUFS;
+	trace_fanout_reply(r->id, ep->member, r->status, ret);
 	if (r->status < 0) {
 		fanout_target_settle(t, r->status, FANOUT_TARGET_FAILED);
-	} else if (!fanout_user_charge_bytes(req->user, (*reply)->len)) {
-		/* The coordinator's user holds too much: no room for it. */
-		fanout_target_settle(t, -ENOBUFS, FANOUT_TARGET_FAILED);
-		ret = -ENOBUFS;
+	} else if (ret) {
+		fanout_target_settle(t, ret, FANOUT_TARGET_FAILED);
 	} else {
 		req->charged += (*reply)->len;
 		t->reply = *reply;

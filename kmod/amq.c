@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 
 #include "fanout.h"
+#include "trace.h"
 
 static const struct rhashtable_params fanout_amq_params = {
 	.key_len = sizeof(struct fanout_amq_key),
@@ -241,6 +242,7 @@ static void fanout_member_admit_backlog(struct fanout_group *g,
 		list_del(&t->node);
 		g->stats.backlog--;
 		fanout_amq_append(g, amq, t);
+		trace_fanout_queue(t);
 		fanout_amq_wake(g, amq);
 	}
 }
@@ -283,9 +285,11 @@ int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t,
 		}
 		list_add_tail(&t->node, &m->backlog);
 		g->stats.backlog++;
+		trace_fanout_queue(t);
 		return 1;
 	}
 	fanout_amq_append(g, amq, t);
+	trace_fanout_queue(t);
 	if (!amq->agent)
 		return 0;
 	wake_up(&amq->agent->wq);

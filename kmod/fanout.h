@@ -21,6 +21,11 @@
  *
  * Nothing sleeps under the group lock; copies to and from user space
  * happen outside it, on objects pinned by a reference.
+ *
+ * The trace events (trace.h) fire where what they report changes, so
+ * under the group lock (and, fanout_wake, inside a request's wait-queue
+ * lock, possibly in softirq): they read fields that lock protects and
+ * never sleep.
  */
 #ifndef _FANOUT_H
 #define _FANOUT_H

@@ -12,6 +12,7 @@
 #include <linux/uuid.h>
 
 #include "fanout.h"
+#include "trace.h"
 
 void fanout_payload_free(struct fanout_payload *p)
 {
@@ -82,6 +83,7 @@ void fanout_target_settle(struct fanout_target *t, int status, u8 state)
 	struct fanout_group *g = req->group;
 
 	lockdep_assert_held(&g->lock);
+	trace_fanout_settle(t, status, state);
 	fanout_amq_settle(g, t);
 	t->status = status;
 	/* Readers of a settled target's result pair with this release. */
@@ -149,6 +151,7 @@ static int fanout_waiter_wake(struct wait_queue_entry *wqe, unsigned int mode,
 
 	if (!fanout_wake_cond(w->req, w->mode, w->quorum))
 		return 0;
+	trace_fanout_wake(w->req, w->mode, w->quorum);
 	return default_wake_function(wqe, mode, sync, key);
 }
 
@@ -167,6 +170,7 @@ static enum hrtimer_restart fanout_deadline_expired(struct hrtimer *timer)
 	struct fanout_group *g = req->group;
 
 	spin_lock_bh(&g->lock);
+	trace_fanout_deadline(req);
 	fanout_request_fail_open(req, -ETIMEDOUT);
 	fanout_request_wake(req);
 	spin_unlock_bh(&g->lock);
@@ -391,6 +395,7 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms,
 		list_add_tail(&req->owner_node, &req->owner->requests);
 		g->stats.pending++;
 		g->stats.requests++;
+		trace_fanout_send(req, deadline_ms);
 		fanout_request_queue(req, bits, reserve);
 		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms),
 			      HRTIMER_MODE_REL_SOFT);

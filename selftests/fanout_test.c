@@ -458,25 +458,6 @@ static void on_signal(int sig)
 {
 }
 
-/* Whether thread @tid sleeps (state S in /proc). */
-static int thread_sleeping(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	int sleeping = 0;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f)) {
-		p = strrchr(buf, ')');
-		sleeping = p && p[2] == 'S';
-	}
-	fclose(f);
-	return sleeping;
-}
-
 struct waiter_arg {
 	int co;
 	__u64 id;

@@ -116,6 +116,25 @@ static inline int fanout_live_read(struct fanout_live *l)
 	return 0;
 }
 
+/* Whether thread @tid of this process sleeps (state S in /proc). */
+static inline int thread_sleeping(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	int sleeping = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		sleeping = p && p[2] == 'S';
+	}
+	fclose(f);
+	return sleeping;
+}
+
 /*
  * Open an endpoint bound to group @name and joined as @member.
  * Returns the fd or -errno.
