@@ -122,12 +122,14 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 		spin_lock_bh(&g->lock);
 		done = fanout_ep_fail_taken(ep, -EPIPE);
 		spin_unlock_bh(&g->lock);
+		cond_resched();
 	} while (!done);
 	while (down) {
 		spin_lock_bh(&g->lock);
 		down = !m->nagents &&
 		       !fanout_member_fail_batch(g, m, -ENOTCONN);
 		spin_unlock_bh(&g->lock);
+		cond_resched();
 	}
 }
 

@@ -821,5 +821,6 @@ void fanout_release_owned(struct fanout_endpoint *ep)
 		if (!req)
 			break;
 		fanout_request_finish(req);
+		cond_resched();
 	}
 }

@@ -177,9 +177,11 @@ TEST_F_TIMEOUT(big, destroy, 600)
 		.last_seen = 0,
 	};
 	struct fanout_group_stats st;
-	long long t0;
+	long long t0 = now_ns();
 
 	fan_out_all(_metadata, self->co, requests());
+	TH_LOG("%d fan-outs to %d members sent in %lld ms", requests(), MEMBERS,
+	       (now_ns() - t0) / 1000000);
 	ASSERT_EQ(0, contender_start(&c, self->name));
 	t0 = now_ns();
 	ASSERT_EQ(0, fanout_group_destroy(self->co, self->name));
