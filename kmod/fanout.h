@@ -61,8 +61,8 @@ extern unsigned int fanout_max_pending;
 
 /*
  * Targets settled in one hold of the group lock by a walk whose length
- * grows with what is open (a member's queue, an endpoint's taken list);
- * a request's own targets, at most %FANOUT_MEMBERS_MAX, settle in one.
+ * grows with what is open (a member's queue, an endpoint's taken list,
+ * the open requests of a group destroyed or of an endpoint closed).
  */
 #define FANOUT_SETTLE_BATCH		64
 
@@ -354,6 +354,8 @@ int fanout_net_show_amqs(struct seq_file *s);
 void fanout_target_settle(struct fanout_target *t, int status, u8 state);
 void fanout_request_wake(struct fanout_request *req);
 void fanout_request_fail_open(struct fanout_request *req, int status);
+bool fanout_request_fail_batch(struct fanout_request *req, int status,
+			       u32 *next);
 void fanout_payload_free(struct fanout_payload *p);
 struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len);
 void fanout_request_put(struct fanout_request *req);

@@ -282,14 +282,16 @@ out_unlock:
 /*
  * Take a destroyed group out of service: every open target fails with
  * -EIDRM and agents blocked in receive return. Once @g is dead no request
- * starts, so its requests fail one per hold of the group lock: the hold
- * is bounded by one request's targets, not by how many are open.
+ * starts, so the open targets fail in batches, request after request,
+ * the group lock dropped in between: the hold is bounded by a batch, not
+ * by how much is open.
  */
 static void fanout_group_kill(struct fanout_group *g)
 {
 	struct fanout_request *req;
 	unsigned long id = 0;
-	u32 m;
+	bool done;
+	u32 m, next = 0;
 
 	spin_lock_bh(&g->lock);
 	g->dead = true;
@@ -299,14 +301,23 @@ static void fanout_group_kill(struct fanout_group *g)
 		wake_up_all(&g->members[m].wq);
 
 	do {
+		unsigned long found = id;
+
 		spin_lock_bh(&g->lock);
-		req = xa_find(&g->requests, &id, ULONG_MAX, XA_PRESENT);
+		req = xa_find(&g->requests, &found, ULONG_MAX, XA_PRESENT);
 		if (req) {
-			fanout_request_fail_open(req, -EIDRM);
+			/* Another request than last time: from its start. */
+			if (found != id)
+				next = 0;
+			id = found;
+			done = fanout_request_fail_batch(req, -EIDRM, &next);
 			fanout_request_wake(req);
 		}
 		spin_unlock_bh(&g->lock);
-		id++;
+		if (req && done) {
+			id++;
+			next = 0;
+		}
 		cond_resched();
 	} while (req);
 }

@@ -108,6 +108,34 @@ void fanout_request_fail_open(struct fanout_request *req, int status)
 					     FANOUT_TARGET_FAILED);
 }
 
+/**
+ * fanout_request_fail_batch() - fail open targets of @req, a batch at a time
+ * @req: the request
+ * @status: the failure reason
+ * @next: in and out: the first target not looked at yet (0 to start)
+ *
+ * Fails up to %FANOUT_SETTLE_BATCH open targets from *@next on, for the
+ * walks that must not hold the group lock for all of a large request.
+ * Group lock held; the caller wakes the waiters.
+ * Return: true when no open target is left from *@next on.
+ */
+bool fanout_request_fail_batch(struct fanout_request *req, int status,
+			       u32 *next)
+{
+	unsigned int n = 0;
+
+	for (; *next < req->ntargets; (*next)++) {
+		struct fanout_target *t = &req->targets[*next];
+
+		if (!fanout_target_open(t))
+			continue;
+		if (n++ == FANOUT_SETTLE_BATCH)
+			return false;
+		fanout_target_settle(t, status, FANOUT_TARGET_FAILED);
+	}
+	return true;
+}
+
 static bool fanout_request_settled(const struct fanout_request *req)
 {
 	return READ_ONCE(req->nreplied) + READ_ONCE(req->nfailed) >=
@@ -809,18 +837,30 @@ void fanout_release_owned(struct fanout_endpoint *ep)
 {
 	struct fanout_group *g = fanout_ep_group(ep);
 	struct fanout_request *req;
+	bool done = false;
+	u32 next = 0;
 
 	for (;;) {
 		spin_lock_bh(&g->lock);
 		req = list_first_entry_or_null(&ep->requests,
 					       struct fanout_request,
 					       owner_node);
-		if (req)
-			fanout_request_unlink(req);
+		if (req) {
+			/* Its open targets fail in batches, then it goes. */
+			done = fanout_request_fail_batch(req, -ECANCELED,
+							 &next);
+			if (done)
+				fanout_request_unlink(req);
+			else
+				fanout_request_wake(req);
+		}
 		spin_unlock_bh(&g->lock);
 		if (!req)
 			break;
-		fanout_request_finish(req);
+		if (done) {
+			fanout_request_finish(req);
+			next = 0;
+		}
 		cond_resched();
 	}
 }
