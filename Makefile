@@ -217,6 +217,7 @@ BENCH_SIZES ?= 64,4096
 BENCH_ROWS ?=
 BENCH_EXTRA ?= 1
 BENCH_MEM ?= 1024
+BENCH_SMP ?= 2
 BENCH_TIMEOUT ?= 3600
 BENCH_MODS ?= tipc binder_linux
 BENCH_OUT := $(BUILD)/bench
@@ -229,7 +230,7 @@ bench:
 
 bench-run: module tools
 	@mkdir -p $(BENCH_OUT)
-	{ $(VM_RUN) --mode demo --smp 2 --mem $(BENCH_MEM) \
+	{ $(VM_RUN) --mode demo --smp $(BENCH_SMP) --mem $(BENCH_MEM) \
 		--timeout $(BENCH_TIMEOUT) $(addprefix --extra-mod ,$(BENCH_MODS)) \
 		--demo $(BUILD)/tools/fanout-bench \
 		--cmdline "BENCH_SECONDS=$(BENCH_SECONDS) BENCH_N=$(BENCH_N) \

@@ -80,8 +80,9 @@ static int binder_find(const char *buf, long len, __u32 want,
 	return 0;
 }
 
+/* Room for BC_FREE_BUFFER or BC_REPLY and one transaction. */
 struct binder_cmds {
-	char buf[64];
+	char buf[2 * (4 + sizeof(struct binder_transaction_data))];
 	size_t len;
 };
 
@@ -105,8 +106,11 @@ static void binder_server(int idx, void *arg)
 	if (fd < 0)
 		return;
 	/* The previous server's release may not have run yet. */
-	while (ioctl(fd, BINDER_SET_CONTEXT_MGR, 0) && errno == EBUSY && tries++ < 500)
-		usleep(10000);
+	while (ioctl(fd, BINDER_SET_CONTEXT_MGR, 0))
+		if (errno != EBUSY || tries++ > 500)
+			return;
+		else
+			usleep(10000);
 	if (binder_io(fd, &looper, sizeof(looper), NULL, 0) < 0)
 		return;
 	agent_ready(idx);
