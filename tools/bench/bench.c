@@ -284,6 +284,10 @@ static void print_result(const struct bench_result *r)
 	} else if (r->note[0]) {
 		printf("%-36s %5d %5d %8s  %s\n", r->label, r->n, r->size,
 		       param, r->note);
+	} else if (!r->p50_us) {	/* many coordinators: rate only */
+		printf("%-36s %5d %5d %8s %10s %10s %10.0f %8.2f %8.2f\n",
+		       r->label, r->n, r->size, param, "-", "-", r->per_s,
+		       r->co_sw, r->ag_sw);
 	} else {
 		printf("%-36s %5d %5d %8s %10.1f %10.1f %10.0f %8.2f %8.2f\n",
 		       r->label, r->n, r->size, param, r->p50_us, r->p99_us,
