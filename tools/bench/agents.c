@@ -5,7 +5,9 @@
  * message (agent_tick) and stores getrusage()'s voluntary switch count
  * in its slot, so each process measures itself around the timed phase
  * only. The driver sends one marker fan-out after opening and one after
- * closing the phase, so every agent sees both.
+ * closing the phase, so every agent sees both; an agent's window then
+ * holds the K timed fan-outs and its wait for the closing marker, and
+ * the driver divides by K + 1.
  */
 #include <errno.h>
 #include <signal.h>

@@ -115,6 +115,8 @@ static int fo_hold_pending(struct fo_ctx *c, long count)
 	if (!bits)
 		return -ENOMEM;
 	bits[c->n / 64] |= 1ULL << (c->n % 64);
+	if (count >= 10000)
+		printf("fanout-bench: holding %ld requests pending ...\n", count);
 	for (long i = 0; i < count && !ret; i++) {
 		memset(&s, 0, sizeof(s));
 		s.payload = (unsigned long)payload;
@@ -402,12 +404,14 @@ static void *coord_loop(void *arg)
 	static const char req[64] = "coordinator";
 	int fd = fanout_open(0);
 
-	k->ret = (!res || !replies) ? -ENOMEM : fd;
-	if (fd >= 0)
-		k->ret = fanout_group_open(fd, c->name);
+	if (!res || !replies)
+		k->ret = -ENOMEM;
+	else
+		k->ret = fd < 0 ? fd : fanout_group_open(fd, c->name);
 	while (!k->ret && now_us() < k->end) {
 		k->ret = fo_call(c, fd, res, replies, req, sizeof(req), k->calls);
-		k->calls++;
+		if (!k->ret)
+			k->calls++;
 	}
 	if (fd >= 0)
 		fanout_close(fd);
@@ -460,8 +464,8 @@ static void fo_coordinators(void)
 		agents_phase_end();
 		if (!ret)
 			ret = fo_fanout(ctx, req, sizeof(req));
-		if (!ret && calls)
-			r->ag_sw = (double)agents_phase_switches() / calls;
+		if (!ret)
+			r->ag_sw = (double)agents_phase_switches() / (calls + 1);
 		if (ret)
 			snprintf(r->note, sizeof(r->note), "error: %s", strerror(-ret));
 		printf("  %2d threads: %.0f fan-outs/s, %.2f + %.2f switches "
