@@ -46,7 +46,7 @@ void agents_init(void)
 	}
 }
 
-pid_t *agents_spawn(int n, void (*fn)(int idx, void *arg), void *arg)
+static pid_t *agents_spawn(int n, void (*fn)(int idx, void *arg), void *arg)
 {
 	pid_t *pids = calloc(n, sizeof(*pids));
 	pid_t parent = getpid();
@@ -96,7 +96,7 @@ void agent_ready(int idx)
 }
 
 /* 0 once slots 0..n-1 are ready, -ETIMEDOUT after 60 s. */
-int agents_wait_ready(int n)
+static int agents_wait_ready(int n)
 {
 	double limit = now_us() + 60e6;
 
@@ -146,4 +146,10 @@ long agents_phase_switches(void)
 		if (shm->slot[i].seen == shm->phase)
 			sum += shm->slot[i].end - shm->slot[i].begin;
 	return sum;
+}
+
+int agents_start(pid_t **pids, int n, void (*fn)(int idx, void *arg), void *arg)
+{
+	*pids = agents_spawn(n, fn, arg);
+	return *pids ? agents_wait_ready(n) : -errno;
 }

@@ -46,9 +46,13 @@ struct bench_row {
  * getrusage() into its slot. agent_ready(slot) says it is set up.
  */
 void agents_init(void);
-pid_t *agents_spawn(int n, void (*fn)(int idx, void *arg), void *arg);
+/*
+ * Forks @n agents running @fn(idx, @arg) into *@pids and waits until
+ * each called agent_ready(): 0 or -errno. *@pids is for agents_reap(),
+ * also after a failure (NULL when none was forked).
+ */
+int agents_start(pid_t **pids, int n, void (*fn)(int idx, void *arg), void *arg);
 void agents_reap(pid_t *pids, int n);
-int agents_wait_ready(int n);
 void agent_ready(int idx);
 void agent_tick(int idx);
 void agents_phase_begin(void);

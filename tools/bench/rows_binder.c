@@ -177,8 +177,7 @@ int binder_setup(const struct bench_row *row, int n, long param, void **ctx)
 		return ret;
 	}
 	*ctx = c;
-	c->pids = agents_spawn(1, binder_server, c);
-	ret = c->pids ? agents_wait_ready(1) : -errno;
+	ret = agents_start(&c->pids, 1, binder_server, c);
 	if (!ret)
 		return 0;
 	binder_teardown(c);

@@ -173,12 +173,7 @@ int fo_setup(const struct bench_row *row, int n, long param, void **ctx)
 	ret = fanout_group_create(c->co, &p);
 	if (ret)
 		goto err;
-	c->pids = agents_spawn(n, fo_agent, c);
-	if (!c->pids) {
-		ret = -errno;
-		goto err;
-	}
-	ret = agents_wait_ready(n);
+	ret = agents_start(&c->pids, n, fo_agent, c);
 	if (ret)
 		goto err;
 	if (param) {

@@ -201,17 +201,12 @@ int fd_setup(const struct bench_row *row, int n, long param, void **ctx)
 	if (ret)
 		goto err;
 	c->nagents = row->variant & FD_ONE_AGENT ? 1 : n;
-	c->pids = agents_spawn(c->nagents, c->nagents == 1 && n > 1 ?
-			       fd_one_agent : fd_agent, c);
-	if (!c->pids) {
-		ret = -errno;
-		goto err;
-	}
-	/* The agents hold their ends (inherited); ours would keep EOF away. */
-	fd_close_ends(c->ag_r, c->ag_w, n);
-	ret = agents_wait_ready(c->nagents);
+	ret = agents_start(&c->pids, c->nagents, c->nagents == 1 && n > 1 ?
+			   fd_one_agent : fd_agent, c);
 	if (ret)
 		goto err;
+	/* The agents hold their ends (inherited); ours would keep EOF away. */
+	fd_close_ends(c->ag_r, c->ag_w, n);
 	return 0;
 err:
 	fd_teardown(c);

@@ -126,12 +126,7 @@ int tipc_setup(const struct bench_row *row, int n, long param, void **ctx)
 		return ret;
 	}
 	*ctx = c;
-	c->pids = agents_spawn(n, tipc_agent, c);
-	if (!c->pids) {
-		ret = -errno;
-		goto err;
-	}
-	ret = agents_wait_ready(n);
+	ret = agents_start(&c->pids, n, tipc_agent, c);
 	while (!ret && up < n) {
 		ret = tipc_recv(c->sd, buf, sizeof(buf), NULL, NULL, &event);
 		if (ret >= 0) {
@@ -141,7 +136,6 @@ int tipc_setup(const struct bench_row *row, int n, long param, void **ctx)
 	}
 	if (!ret)
 		return 0;
-err:
 	tipc_teardown(c);
 	return ret;
 }
