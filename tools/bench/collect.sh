@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # collect.sh - pull fanout-bench's results out of a guest console log.
 #
 # Usage: tools/bench/collect.sh CONSOLE_LOG OUT_DIR

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # plot.gp - fanout-bench: p50 and context switches per fan-out against N.
 # Called by collect.sh with datafile, keys (row keys, one per data block)
 # and outfile set.
