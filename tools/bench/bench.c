@@ -40,40 +40,54 @@ double bench_seconds = 1.0;
 #define CELL_ALARM_S	300
 
 /*
- * The rows, in table order. A row is one function triple; the io_uring
- * rows only need theirs (setup NULL prints "n/a (not built)").
+ * The rows, in table order. A row whose setup is NULL prints "n/a (na)".
+ * The io_uring rows need one function each: the coordinator-side ones
+ * their fanout function (keeping variant fan-outs in flight, returning
+ * at each completion), with fo_setup and fo_teardown for the agents and
+ * the group (struct fo_ctx); the one-process agent row its agent
+ * function (serving all N members of fo_ctx's group), with fo_setup,
+ * fo_fanout and fo_teardown.
  */
 static const struct bench_row rows[] = {
-	{ "fanout", "fanout call (blocking)",
-	  fo_setup, fo_fanout, fo_teardown, FO_PLAIN, 0, NULL },
-	{ "fanout-uuid", "fanout call, distinct UUIDs",
-	  fo_setup, fo_fanout, fo_teardown, FO_UUID_EACH, 0, NULL },
-	{ "fanout-uuid8", "fanout call, 8 UUID conversations",
-	  fo_setup, fo_fanout, fo_teardown, FO_UUID_8, 0, NULL },
-	{ "fanout-uring1", "fanout io_uring, 1 in flight",
-	  NULL, NULL, NULL, 1, 0, "not built" },
-	{ "fanout-uring64", "fanout io_uring, 64 in flight",
-	  NULL, NULL, NULL, 64, 0, "not built" },
-	{ "fanout-uring1024", "fanout io_uring, 1024 in flight",
-	  NULL, NULL, NULL, 1024, 0, "not built" },
-	{ "fanout-uring-agent", "fanout, one-process io_uring agent",
-	  NULL, NULL, NULL, 0, 0, "not built" },
-	{ "uds", "UDS seqpacket+epoll, N agents",
-	  fd_setup, fd_fanout, fd_teardown, FD_UDS_EPOLL, 0, NULL },
-	{ "uds-1", "UDS seqpacket+epoll, 1 agent",
-	  fd_setup, fd_fanout, fd_teardown, FD_UDS_EPOLL | FD_ONE_AGENT, 0, NULL },
-	{ "pipe", "pipes+poll, N agents",
-	  fd_setup, fd_fanout, fd_teardown, FD_PIPE_POLL, 0, NULL },
-	{ "pipe-1", "pipes+poll, 1 agent",
-	  fd_setup, fd_fanout, fd_teardown, FD_PIPE_POLL | FD_ONE_AGENT, 0, NULL },
-	{ "tipc", "TIPC group multicast",
-	  tipc_setup, tipc_fanout, tipc_teardown, 0, 0, NULL },
-	{ "binder", "binder, N sequential transactions",
-	  binder_setup, binder_fanout, binder_teardown, 0, 0, NULL },
-	{ "syscall", "floor: empty syscall",
-	  syscall_setup, syscall_fanout, syscall_teardown, 0, 1, NULL },
-	{ "pingpong", "floor: pipe ping-pong",
-	  fd_setup, fd_fanout, fd_teardown, FD_PIPE_BLOCK, 1, NULL },
+	{ .key = "fanout", .label = "fanout call (blocking)",
+	  .setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
+	  .variant = FO_PLAIN },
+	{ .key = "fanout-uuid", .label = "fanout call, distinct UUIDs",
+	  .setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
+	  .variant = FO_UUID_EACH },
+	{ .key = "fanout-uuid8", .label = "fanout call, 8 UUID conversations",
+	  .setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
+	  .variant = FO_UUID_8 },
+	{ .key = "fanout-uring1", .label = "fanout io_uring, 1 in flight",
+	  .variant = 1, .na = "not built" },
+	{ .key = "fanout-uring64", .label = "fanout io_uring, 64 in flight",
+	  .variant = 64, .na = "not built" },
+	{ .key = "fanout-uring1024", .label = "fanout io_uring, 1024 in flight",
+	  .variant = 1024, .na = "not built" },
+	{ .key = "fanout-uring-agent", .label = "fanout, one-process io_uring agent",
+	  .na = "not built" },
+	{ .key = "uds", .label = "UDS seqpacket+epoll, N agents",
+	  .setup = fd_setup, .fanout = fd_fanout, .teardown = fd_teardown,
+	  .variant = FD_UDS_EPOLL },
+	{ .key = "uds-1", .label = "UDS seqpacket+epoll, 1 agent",
+	  .setup = fd_setup, .fanout = fd_fanout, .teardown = fd_teardown,
+	  .variant = FD_UDS_EPOLL | FD_ONE_AGENT },
+	{ .key = "pipe", .label = "pipes+poll, N agents",
+	  .setup = fd_setup, .fanout = fd_fanout, .teardown = fd_teardown,
+	  .variant = FD_PIPE_POLL },
+	{ .key = "pipe-1", .label = "pipes+poll, 1 agent",
+	  .setup = fd_setup, .fanout = fd_fanout, .teardown = fd_teardown,
+	  .variant = FD_PIPE_POLL | FD_ONE_AGENT },
+	{ .key = "tipc", .label = "TIPC group multicast",
+	  .setup = tipc_setup, .fanout = tipc_fanout, .teardown = tipc_teardown },
+	{ .key = "binder", .label = "binder, N sequential transactions",
+	  .setup = binder_setup, .fanout = binder_fanout, .teardown = binder_teardown },
+	{ .key = "syscall", .label = "floor: empty syscall",
+	  .setup = syscall_setup, .fanout = syscall_fanout, .teardown = syscall_teardown,
+	  .fixed_n = 1 },
+	{ .key = "pingpong", .label = "floor: pipe ping-pong",
+	  .setup = fd_setup, .fanout = fd_fanout, .teardown = fd_teardown,
+	  .variant = FD_PIPE_BLOCK, .fixed_n = 1 },
 };
 
 static struct bench_result results[MAX_RESULTS];

@@ -36,6 +36,11 @@ struct bench_row {
 	int variant;		/* row-specific (mode of a transport) */
 	int fixed_n;		/* runs at this N only (floor rows), else 0 */
 	const char *na;		/* why the row is not available */
+	/*
+	 * fanout rows: one agent process running this serves all N members
+	 * (NULL: N processes, one per member, in fanout_reply_recv loops).
+	 */
+	void (*agent)(int idx, void *arg);
 };
 
 /* ---- agents.c: child processes and their context switches ---------- */
@@ -71,7 +76,21 @@ int read_full(int fd, void *buf, size_t len);
 
 /* ---- rows ------------------------------------------------------------ */
 
-/* rows_fanout.c */
+/* rows_fanout.c: an instance of the fanout rows, for their functions */
+struct fo_ctx {
+	const struct bench_row *row;
+	char name[32];		/* the group */
+	int co;			/* coordinator endpoint */
+	int n;			/* members 0..n-1 */
+	int nagents;		/* agent processes */
+	pid_t *pids;
+	unsigned long long *targets; /* members 0..n-1 when another one idles */
+	int idle;		/* endpoint of the member nobody serves, or -1 */
+	unsigned long seq;
+	struct fanout_result *res;	/* n results ... */
+	char *replies;		/* ... and n reply buffers of BENCH_MAX_PAYLOAD */
+};
+
 int fo_setup(const struct bench_row *row, int n, long param, void **ctx);
 int fo_fanout(void *ctx, const void *req, size_t size);
 void fo_teardown(void *ctx);

@@ -22,18 +22,6 @@
 #define LIVE_PATH		"/sys/kernel/debug/fanout/live"
 #define USER_LIMIT_PATH		"/sys/module/fanout/parameters/max_user_requests"
 
-struct fo_ctx {
-	const struct bench_row *row;
-	char name[FANOUT_NAME_MAX];
-	int co;			/* coordinator endpoint */
-	int n;
-	pid_t *pids;
-	__u64 *targets;		/* members 0..n-1 when another one idles */
-	int idle;		/* endpoint of the member nobody serves, or -1 */
-	unsigned long seq;
-	struct fanout_result *res;
-	char *replies;
-};
 
 static int group_seq;
 
@@ -173,7 +161,9 @@ int fo_setup(const struct bench_row *row, int n, long param, void **ctx)
 	ret = fanout_group_create(c->co, &p);
 	if (ret)
 		goto err;
-	ret = agents_start(&c->pids, n, fo_agent, c);
+	c->nagents = row && row->agent ? 1 : n;
+	ret = agents_start(&c->pids, c->nagents,
+			   row && row->agent ? row->agent : fo_agent, c);
 	if (ret)
 		goto err;
 	if (param) {
@@ -201,7 +191,7 @@ void fo_teardown(void *ctx)
 	if (c->co >= 0)
 		fanout_group_destroy(c->co, c->name);
 	if (c->pids)
-		agents_reap(c->pids, c->n);
+		agents_reap(c->pids, c->nagents);
 	if (c->idle >= 0)
 		fanout_close(c->idle);
 	if (c->co >= 0)
@@ -246,8 +236,8 @@ static long user_limit(long want)
 static void fo_pending(void)
 {
 	static const struct bench_row row = {
-		"fanout", "fanout call, N=8, P pending",
-		fo_setup, fo_fanout, fo_teardown, FO_PLAIN, 0, NULL,
+		.key = "fanout", .label = "fanout call, N=8, P pending",
+		.setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
 	};
 	static const long pending[] = { 1, 1000, 100000 };
 	static const int size = 64;
