@@ -56,6 +56,7 @@ TEST_CFLAGS := -D_GNU_SOURCE -pthread \
 	-I$(dir $(HARNESS)) $(UAPI_INC) $(LIB_INC)
 
 TOOLS := $(BUILD)/tools/fanout-demo $(BUILD)/tools/fanout-bench
+BENCH_SRCS := $(wildcard tools/bench/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h
@@ -159,6 +160,12 @@ $(BUILD)/tools/%: tools/%.c $(LIB_A)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
 		-pthread -o $@ $< $(LIB_A)
 
+# fanout-bench: the driver and one file per kind of row (tools/bench/).
+$(BUILD)/tools/fanout-bench: $(BENCH_SRCS) tools/bench/bench.h $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
+		-pthread -o $@ $(BENCH_SRCS) $(LIB_A)
+
 examples: $(EXAMPLES)
 
 $(BUILD)/examples/%: examples/%.c $(LIB_A)
@@ -199,12 +206,39 @@ demo: deps
 	$(MAKE) all
 	$(VM_RUN) --mode demo --smp 2 --demo $(BUILD)/tools/fanout-demo
 
-# Throughput and wake-ups per fan-out width, in the guest (KVER selects
-# the kernel). Numbers under TCG emulation are relative, not absolute.
-BENCH_SECONDS ?= 2
-bench: module tools
-	$(VM_RUN) --mode demo --smp 2 --demo $(BUILD)/tools/fanout-bench \
-		--cmdline "FANOUT_BENCH_SECONDS=$(BENCH_SECONDS)"
+# fanout against UDS+epoll, pipes+poll, TIPC groups and binder, all in
+# one guest boot (KVER selects the kernel); results in build/bench/
+# (table.txt, results.csv, results.json, bench.svg). Numbers under TCG
+# emulation are relative, not absolute. See Documentation/performance.rst.
+# Lists are comma-separated: BENCH_N=1,8,64,256,4096 BENCH_ROWS=fanout,uds
+BENCH_SECONDS ?= 1
+BENCH_N ?= 1,8,64,256
+BENCH_SIZES ?= 64,4096
+BENCH_ROWS ?=
+BENCH_EXTRA ?= 1
+BENCH_MEM ?= 1024
+BENCH_SMP ?= 2
+BENCH_TIMEOUT ?= 3600
+BENCH_MODS ?= tipc binder_linux
+BENCH_OUT := $(BUILD)/bench
+BENCH_DEB_PACKAGES := gnuplot-nox
+
+.PHONY: bench-run
+bench:
+	$(MAKE) deps DEB_PACKAGES="$(DEB_PACKAGES) $(BENCH_DEB_PACKAGES)"
+	$(MAKE) bench-run
+
+bench-run: module tools
+	@mkdir -p $(BENCH_OUT)
+	{ $(VM_RUN) --mode demo --smp $(BENCH_SMP) --mem $(BENCH_MEM) \
+		--timeout $(BENCH_TIMEOUT) $(addprefix --extra-mod ,$(BENCH_MODS)) \
+		--demo $(BUILD)/tools/fanout-bench \
+		--cmdline "BENCH_SECONDS=$(BENCH_SECONDS) BENCH_N=$(BENCH_N) \
+		BENCH_SIZES=$(BENCH_SIZES) BENCH_ROWS=$(BENCH_ROWS) \
+		BENCH_EXTRA=$(BENCH_EXTRA)"; \
+		echo $$? >$(BENCH_OUT)/vm-rc; } | tee $(BENCH_OUT)/console.log
+	tools/bench/collect.sh $(BENCH_OUT)/console.log $(BENCH_OUT)
+	@exit $$(cat $(BENCH_OUT)/vm-rc)
 
 clean:
 	rm -rf $(BUILD)
