@@ -301,7 +301,7 @@ debug-module: debug-kernel
 
 check-debug-run: tests debug-module
 	$(DEBUG_VM_RUN) --mode check --smp 2 --timeout 2400 --tests "$(TESTS)" \
-		--cmdline "STRESS_FANOUTS=200 FUZZ_ITER=5000 LOCKHOLD_REQUESTS=100"
+		--cmdline "STRESS_FANOUTS=200 FUZZ_ITER=5000 LOCKHOLD_REQUESTS=25"
 
 # The guest of `make fuzz` and `make soak`: GUEST=stock (the Debian
 # kernel KVER) or GUEST=debug (the debug lane's kernel, built if missing).
