@@ -108,8 +108,6 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 		__clear_bit(ep->member, g->up);
 	trace_fanout_member_leave(g, ep->member);
 	WRITE_ONCE(ep->member, -1);
-	/* The rest of its conversation goes to another agent. */
-	fanout_amq_leave(g, ep);
 	/*
 	 * A task of this endpoint blocked in receive must notice, and a
 	 * wake-up this endpoint consumed must reach another agent.
@@ -118,9 +116,17 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 	wake_up_all(&ep->wq);
 	spin_unlock_bh(&g->lock);
 
+	/*
+	 * What it took fails first, while its conversation stays bound to
+	 * it: the taker of a target is its queue's agent, so no other agent
+	 * may be bound to that queue before. Then the rest of the
+	 * conversation goes to another agent.
+	 */
 	do {
 		spin_lock_bh(&g->lock);
 		done = fanout_ep_fail_taken(ep, -EPIPE);
+		if (done)
+			fanout_amq_leave(g, ep);
 		spin_unlock_bh(&g->lock);
 		cond_resched();
 	} while (!done);
@@ -131,6 +137,14 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 		spin_unlock_bh(&g->lock);
 		cond_resched();
 	}
+}
+
+/* The caller cannot learn which member it joined: leave it again. */
+void fanout_join_undo(struct fanout_endpoint *ep, struct fanout_join *j,
+		      int ret)
+{
+	if (!ret)
+		fanout_leave(ep);
 }
 
 int fanout_leave(struct fanout_endpoint *ep)
@@ -280,8 +294,13 @@ static int fanout_recv_sleep(struct fanout_group *g,
 		schedule();
 	}
 	finish_wait(wq, &wait);
-	/* Pass on a wake-up this task may have consumed. */
-	if (ret && !amq && !list_empty_careful(&g->members[member].ready))
+	/*
+	 * Pass on a wake-up this task may have consumed as an unbound
+	 * waiter but will not use: it was interrupted, or another task of
+	 * its endpoint bound the endpoint to a conversation meanwhile.
+	 */
+	if (!amq && (ret || READ_ONCE(ep->amq)) &&
+	    !list_empty_careful(&g->members[member].ready))
 		wake_up(wq);
 	return ret;
 }
@@ -344,7 +363,8 @@ static struct fanout_target *fanout_target_find(struct fanout_request *req,
 }
 
 /* The caller cannot learn what it received: put the request back. */
-void fanout_recv_undo(struct fanout_endpoint *ep, struct fanout_recv *r)
+void fanout_recv_undo(struct fanout_endpoint *ep, struct fanout_recv *r,
+		      int ret)
 {
 	struct fanout_group *g = fanout_ep_group(ep);
 	struct fanout_request *req;
@@ -366,9 +386,9 @@ void fanout_reply_recv_clear(struct fanout_reply_recv *rr)
 }
 
 void fanout_reply_recv_undo(struct fanout_endpoint *ep,
-			    struct fanout_reply_recv *rr)
+			    struct fanout_reply_recv *rr, int ret)
 {
-	fanout_recv_undo(ep, &rr->recv);
+	fanout_recv_undo(ep, &rr->recv, ret);
 }
 
 static int fanout_reply_check(const struct fanout_reply *r)

@@ -237,8 +237,15 @@ static void fanout_member_admit_backlog(struct fanout_group *g,
 
 	list_for_each_entry_safe(t, tmp, &m->backlog, node) {
 		amq = fanout_amq_find(g, t, NULL);
-		if (IS_ERR_OR_NULL(amq))
+		if (!amq)
 			return;
+		if (IS_ERR(amq)) {
+			/* Not left to wedge the backlog: it fails. */
+			fanout_target_settle(t, PTR_ERR(amq),
+					     FANOUT_TARGET_FAILED);
+			fanout_request_wake(t->req);
+			continue;
+		}
 		list_del(&t->node);
 		g->stats.backlog--;
 		fanout_amq_append(g, amq, t);
@@ -272,6 +279,7 @@ int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t,
 	if (m->nqueued >= g->max_queue)
 		return -ENOBUFS;
 	/* Behind an older target of the backlog, this one waits too. */
+	fanout_member_admit_backlog(g, m);
 	if (list_empty(&m->backlog)) {
 		amq = fanout_amq_find(g, t, reserve);
 		if (IS_ERR(amq))
@@ -430,8 +438,8 @@ void fanout_amq_leave(struct fanout_group *g, struct fanout_endpoint *ep)
  * @m: the member, with no agent
  * @status: the failure reason
  *
- * Fails up to %FANOUT_SETTLE_BATCH targets of @m's ready AMQs (a member
- * with no agent has no bound one), then of its backlog. Group lock held.
+ * Fails up to %FANOUT_SETTLE_BATCH targets of @m's backlog, then of its
+ * ready AMQs (a member with no agent has no bound one). Group lock held.
  * Return: true when nothing of @m is queued any more.
  */
 bool fanout_member_fail_batch(struct fanout_group *g, struct fanout_member *m,
@@ -443,15 +451,14 @@ bool fanout_member_fail_batch(struct fanout_group *g, struct fanout_member *m,
 
 	lockdep_assert_held(&g->lock);
 	for (n = 0; n < FANOUT_SETTLE_BATCH; n++) {
+		/* The backlog first: it would be admitted as queues free. */
+		t = list_first_entry_or_null(&m->backlog, struct fanout_target,
+					     node);
 		amq = list_first_entry_or_null(&m->ready, struct fanout_amq,
 					       ready_node);
-		if (amq)
+		if (!t && amq)
 			t = list_first_entry(&amq->targets,
 					     struct fanout_target, node);
-		else
-			t = list_first_entry_or_null(&m->backlog,
-						     struct fanout_target,
-						     node);
 		if (!t)
 			return true;
 		fanout_target_settle(t, status, FANOUT_TARGET_FAILED);

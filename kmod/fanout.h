@@ -368,8 +368,10 @@ int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id);
 void fanout_release_owned(struct fanout_endpoint *ep);
 void fanout_send_clear(struct fanout_send *s);
 void fanout_call_clear(struct fanout_call *c);
-void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s);
-void fanout_call_undo(struct fanout_endpoint *ep, struct fanout_call *c);
+void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s,
+		      int ret);
+void fanout_call_undo(struct fanout_endpoint *ep, struct fanout_call *c,
+		      int ret);
 
 /* user.c */
 struct fanout_user *fanout_user_get(void);
@@ -393,9 +395,12 @@ int fanout_reply_recv(struct fanout_endpoint *ep,
 		      struct fanout_reply_recv *rr);
 void fanout_recv_clear(struct fanout_recv *r);
 void fanout_reply_recv_clear(struct fanout_reply_recv *rr);
-void fanout_recv_undo(struct fanout_endpoint *ep, struct fanout_recv *r);
+void fanout_recv_undo(struct fanout_endpoint *ep, struct fanout_recv *r,
+		      int ret);
 void fanout_reply_recv_undo(struct fanout_endpoint *ep,
-			    struct fanout_reply_recv *rr);
+			    struct fanout_reply_recv *rr, int ret);
+void fanout_join_undo(struct fanout_endpoint *ep, struct fanout_join *j,
+		      int ret);
 __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 			   struct poll_table_struct *wait);
 void fanout_agent_release(struct fanout_endpoint *ep);

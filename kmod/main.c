@@ -45,8 +45,9 @@ union fanout_ioctl_arg {
  * @handler: does the work on the kernel copy of the argument
  * @clear: resets the structure's outputs before anything is decided, so
  *	that a command which starts nothing hands back no id (NULL: none)
- * @undo: takes back what @handler started when its answer cannot be
- *	written to the caller's structure (NULL: nothing to take back)
+ * @undo: takes back what @handler started (it returned the last
+ *	argument) when its answer cannot be written to the caller's
+ *	structure (NULL: nothing to take back)
  * @bound: the endpoint must be bound to a group (-EBADFD otherwise)
  * @min_size: size of the structure's first ABI version, when it has
  *	grown since; 0 while the first version is the only one
@@ -55,7 +56,7 @@ struct fanout_ioctl_desc {
 	unsigned int cmd;
 	int (*handler)(struct fanout_endpoint *ep, void *arg);
 	void (*clear)(void *arg);
-	void (*undo)(struct fanout_endpoint *ep, void *arg);
+	void (*undo)(struct fanout_endpoint *ep, void *arg, int ret);
 	bool bound;
 	size_t min_size;
 };
@@ -88,9 +89,9 @@ static int fn##_ioc(struct fanout_endpoint *ep, void *arg)		\
 }
 
 #define FANOUT_IOC_UNDO_ADAPTER(fn)					\
-static void fn##_ioc(struct fanout_endpoint *ep, void *arg)		\
+static void fn##_ioc(struct fanout_endpoint *ep, void *arg, int ret)	\
 {									\
-	fn(ep, arg);							\
+	fn(ep, arg, ret);						\
 }
 
 #define FANOUT_IOC_CLEAR_ADAPTER(fn)					\
@@ -118,6 +119,7 @@ FANOUT_IOC_UNDO_ADAPTER(fanout_recv_undo)
 FANOUT_IOC_UNDO_ADAPTER(fanout_reply_recv_undo)
 FANOUT_IOC_UNDO_ADAPTER(fanout_send_undo)
 FANOUT_IOC_UNDO_ADAPTER(fanout_call_undo)
+FANOUT_IOC_UNDO_ADAPTER(fanout_join_undo)
 FANOUT_IOC_CLEAR_ADAPTER(fanout_recv_clear)
 FANOUT_IOC_CLEAR_ADAPTER(fanout_reply_recv_clear)
 FANOUT_IOC_CLEAR_ADAPTER(fanout_send_clear)
@@ -132,7 +134,8 @@ static const struct fanout_ioctl_desc fanout_ioctls[] = {
 	  .bound = true },
 	{ .cmd = FANOUT_IOC_GROUP_STATS, .handler = fanout_group_get_stats_ioc,
 	  .bound = true },
-	{ .cmd = FANOUT_IOC_JOIN, .handler = fanout_join_ioc, .bound = true },
+	{ .cmd = FANOUT_IOC_JOIN, .handler = fanout_join_ioc,
+	  .undo = fanout_join_undo_ioc, .bound = true },
 	{ .cmd = FANOUT_IOC_LEAVE, .handler = fanout_ioc_leave, .bound = true },
 	{ .cmd = FANOUT_IOC_RECV, .handler = fanout_recv_ioc,
 	  .clear = fanout_recv_clear_ioc, .undo = fanout_recv_undo_ioc,
@@ -233,7 +236,7 @@ static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
 		if (copy_to_user(uarg, &karg, copy) ||
 		    clear_user(uarg + copy, usize - copy)) {
 			if (desc->undo)
-				desc->undo(ep, &karg);
+				desc->undo(ep, &karg, ret);
 			return -EFAULT;
 		}
 	}

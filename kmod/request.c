@@ -491,14 +491,21 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	spin_lock_bh(&g->lock);
 	req->id = ++g->next_id;
 	spin_unlock_bh(&g->lock);
-	ret = fanout_request_start(req, s->deadline_ms ?: g->deadline_ms, bits,
-				   &reserve);
-	fanout_amq_unreserve(&reserve);
-	if (ret)
-		goto out_req;
+	/*
+	 * The answer is taken from @req before it starts: once it is in the
+	 * table, another thread may release it (ids are sequential) and the
+	 * owner's reference is all that keeps it.
+	 */
 	s->id = req->id;
 	s->ntargets = req->ntargets;
 	memcpy(s->uuid, req->uuid, sizeof(s->uuid));
+	ret = fanout_request_start(req, s->deadline_ms ?: g->deadline_ms, bits,
+				   &reserve);
+	fanout_amq_unreserve(&reserve);
+	if (ret) {
+		fanout_send_clear(s);
+		goto out_req;
+	}
 	fanout_free(bits);
 	return 0;
 
@@ -822,12 +829,14 @@ static void fanout_request_release_id(struct fanout_endpoint *ep, u64 id)
 }
 
 /* The caller cannot learn the id of the request sent: take it back. */
-void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s)
+void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s,
+		      int ret)
 {
 	fanout_request_release_id(ep, s->id);
 }
 
-void fanout_call_undo(struct fanout_endpoint *ep, struct fanout_call *c)
+void fanout_call_undo(struct fanout_endpoint *ep, struct fanout_call *c,
+		      int ret)
 {
 	fanout_request_release_id(ep, c->send.id);
 }

@@ -6,8 +6,10 @@
  * empty with nothing of its UUID in flight. The pool of queues, its
  * backlog, the death of a bound agent, and 1,000 conversations at once.
  */
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <stdint.h>
 #include <sys/wait.h>
 
@@ -329,6 +331,77 @@ TEST_F(conv, debugfs_lists_busy_queues)
 	EXPECT_EQ(1, found) {
 		TH_LOG("no line '%s'", want);
 	}
+}
+
+/* A task blocked in a receive on @fd. */
+struct receiver {
+	pthread_t thread;
+	int fd;
+	_Atomic pid_t tid;
+	int ret;
+	char buf[64];
+	struct fanout_recv r;
+};
+
+static void *receiver_loop(void *arg)
+{
+	struct receiver *rc = arg;
+
+	atomic_store(&rc->tid, gettid());
+	memset(&rc->r, 0, sizeof(rc->r));
+	rc->r.buf = (uintptr_t)rc->buf;
+	rc->r.buf_len = sizeof(rc->buf);
+	rc->ret = fanout_recv(rc->fd, &rc->r);
+	return NULL;
+}
+
+/* Start @rc receiving on @fd and return once it sleeps in the receive. */
+static int receiver_start(struct receiver *rc, int fd)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->fd = fd;
+	if (pthread_create(&rc->thread, NULL, receiver_loop, rc))
+		return -1;
+	while (!atomic_load(&rc->tid) || !thread_sleeping(rc->tid))
+		sched_yield();
+	return 0;
+}
+
+static int receiver_joined_within(struct receiver *rc, int seconds)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	return pthread_timedjoin_np(rc->thread, NULL, &ts);
+}
+
+/*
+ * Two tasks of one agent and a second agent wait, unbound, in that order.
+ * The first task takes conversation U, binding its endpoint; the wake-up
+ * for conversation V then reaches the second task, which can no longer
+ * take V: it must pass the wake-up on, and the second agent take V.
+ */
+TEST_F(conv, wakeup_passed_on_when_bound_meanwhile)
+{
+	struct receiver t1, t2, other;
+
+	conv_start(_metadata, self, 0, 0, 0);
+	ASSERT_EQ(0, receiver_start(&t1, self->ag[0]));
+	ASSERT_EQ(0, receiver_start(&t2, self->ag[0]));
+	ASSERT_EQ(0, receiver_start(&other, self->ag[1]));
+	ASSERT_EQ(0, send_conv(self->co, 1, "u", 1, 1, NULL));
+	ASSERT_EQ(0, receiver_joined_within(&t1, 20));
+	ASSERT_EQ(0, t1.ret);
+	ASSERT_EQ(0, send_conv(self->co, 2, "v", 1, 1, NULL));
+	/* Not taken, V would wait for its deadline (120 s). */
+	ASSERT_EQ(0, receiver_joined_within(&other, 20));
+	EXPECT_EQ(0, other.ret);
+	EXPECT_EQ(0, memcmp(other.buf, "v", 1));
+	/* The second task is still waiting: the group's end frees it. */
+	ASSERT_EQ(0, fanout_group_destroy(self->co, self->name));
+	pthread_join(t2.thread, NULL);
+	EXPECT_EQ(-EIDRM, t2.ret);
 }
 
 /* ---- the bound agent dies ----------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -790,6 +791,52 @@ TEST_F(group, release_race)
 	pthread_join(racer, NULL);
 	EXPECT_EQ(0, both);
 	EXPECT_EQ(0, none);
+}
+
+/* A thread releasing the next request id, again and again. */
+struct next_releaser {
+	int fd;
+	_Atomic __u64 next;
+	_Atomic int stop;
+	long released;
+};
+
+static void *next_releaser_loop(void *arg)
+{
+	struct next_releaser *nr = arg;
+
+	while (!atomic_load(&nr->stop))
+		nr->released += !fanout_release(nr->fd, atomic_load(&nr->next));
+	return NULL;
+}
+
+/*
+ * A send's answer names the request it started even when another thread
+ * releases that request (its id is easy to guess) before the send
+ * returns; the debug lane's KASAN sees any read of the freed request.
+ */
+TEST_F(group, send_answer_survives_release)
+{
+	struct next_releaser nr = { .fd = self->co };
+	pthread_t racer;
+	__u64 last = 0;
+
+	ASSERT_EQ(0, pthread_create(&racer, NULL, next_releaser_loop, &nr));
+	for (int i = 0; i < 2000; i++) {
+		struct fanout_send s;
+
+		memset(&s, 0, sizeof(s));
+		atomic_store(&nr.next, last + 1);
+		ASSERT_EQ(0, fanout_send(self->co, &s));
+		EXPECT_EQ(last + 1, s.id);
+		EXPECT_EQ(0, s.ntargets);	/* no member is up */
+		last = s.id;
+		fanout_release(self->co, s.id);
+	}
+	atomic_store(&nr.stop, 1);
+	pthread_join(racer, NULL);
+	TH_LOG("%ld of 2000 requests released by the other thread",
+	       nr.released);
 }
 
 TEST_HARNESS_MAIN

@@ -171,6 +171,8 @@ struct conv_receipt {
 };
 
 static struct conv_receipt (*conv_receipts)[COORDS * NCONV];
+/* The same, per agent slot: the last receipt of each slot. */
+static struct conv_receipt (*slot_receipts)[COORDS * NCONV][SLOTS];
 
 static int64_t now_ns(void)
 {
@@ -485,11 +487,16 @@ static void agent_conv_received(struct agent *a, int conv)
 		violation("agent m%d: conversation %d: request %llx received after %llx (slot %d)",
 			  a->member, conv, (unsigned long long)h->seq,
 			  (unsigned long long)seq, slot);
-	atomic_fetch_add(&cr->gen, 1);
-	atomic_store(&cr->seq, h->seq);
-	atomic_store(&cr->slot, a->slot);
-	atomic_store(&cr->recv_end, now_ns());
-	atomic_fetch_add(&cr->gen, 1);
+	t = now_ns();
+	for (int i = 0; i < 2; i++) {
+		cr = i ? &slot_receipts[a->member][conv][a->slot] :
+			 &conv_receipts[a->member][conv];
+		atomic_fetch_add(&cr->gen, 1);
+		atomic_store(&cr->seq, h->seq);
+		atomic_store(&cr->slot, a->slot);
+		atomic_store(&cr->recv_end, t);
+		atomic_fetch_add(&cr->gen, 1);
+	}
 }
 
 /*
@@ -503,11 +510,17 @@ static void agent_conv_replied(struct agent *a, const struct areply *rep)
 	int64_t t;
 	int slot;
 
-	conv_read(&conv_receipts[a->member][rep->conv], &seq, &slot, &t);
-	if (slot != a->slot && seq > rep->conv_seq && t < rep->submitted)
-		violation("agent m%d: conversation %d: slot %d received %llx while slot %d still held %llx",
-			  a->member, rep->conv, slot, (unsigned long long)seq,
-			  a->slot, (unsigned long long)rep->conv_seq);
+	for (int i = 0; i < SLOTS; i++) {
+		if (i == a->slot)
+			continue;
+		conv_read(&slot_receipts[a->member][rep->conv][i], &seq, &slot,
+			  &t);
+		if (seq > rep->conv_seq && t < rep->submitted)
+			violation("agent m%d: conversation %d: slot %d received %llx while slot %d still held %llx",
+				  a->member, rep->conv, slot,
+				  (unsigned long long)seq, a->slot,
+				  (unsigned long long)rep->conv_seq);
+	}
 }
 
 static int out_of(int ret)
@@ -1146,6 +1159,7 @@ static struct req *req_new(struct coord *c, __u64 burst)
 	if (q->uuid_given && chance(c, 60)) {
 		/* One of this coordinator's conversations. */
 		q->conv = 1 + rnd_below(&c->rng, NCONV);
+		memset(q->uuid, 0, sizeof(q->uuid));
 		memcpy(q->uuid, "CONV", 4);
 		q->uuid[4] = c->id;
 		q->uuid[5] = q->conv - 1;
@@ -1997,6 +2011,10 @@ TEST_F_TIMEOUT(soak, random_workload,
 			     PROT_READ | PROT_WRITE,
 			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, conv_receipts);
+	slot_receipts = mmap(NULL, MEMBERS * sizeof(*slot_receipts),
+			     PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, slot_receipts);
 	co = calloc(COORDS, sizeof(*co));
 	ASSERT_NE(NULL, co);
 	memset(&tot, 0, sizeof(tot));
@@ -2252,6 +2270,7 @@ TEST_F_TIMEOUT(soak, random_workload,
 	EXPECT_EQ(base.bytes, end_live.bytes);
 	EXPECT_EQ(base.users, end_live.users);
 	free(co);
+	munmap(slot_receipts, MEMBERS * sizeof(*slot_receipts));
 	munmap(conv_receipts, MEMBERS * sizeof(*conv_receipts));
 	munmap(sh, sizeof(*sh));
 	sh = NULL;
