@@ -33,8 +33,8 @@ LIB_INC := -I$(CURDIR)/lib/include
 
 DEB_PACKAGES := qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 \
-	linux-source-6.1 busybox-static cpio xz-utils sparse liburing-dev \
-	libmnl-dev pkg-config perl man-db groff-base
+	linux-source-6.1 busybox-static cpio xz-utils sparse \
+	pkg-config perl man-db groff-base
 
 # The version, in one place: the first entry of debian/changelog (without
 # a Debian revision). The library, fanout.pc, the DKMS tree and the Debian
@@ -150,8 +150,7 @@ tests: $(TESTS)
 
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_A) $(HARNESS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A) \
-		-luring -lmnl
+	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A)
 
 tools: $(TOOLS)
 

@@ -91,8 +91,9 @@ out_unlock:
  * @ep stops serving its member: what it took fails with -EPIPE, the rest
  * of the conversation it was bound to goes to another agent; when it
  * was the member's last agent the member goes down and what is queued
- * for it fails with -ENOTCONN. The targets fail in batches, the group lock dropped in
- * between: nothing new reaches @ep once its member index is gone, and
+ * for it fails with -ENOTCONN. The targets fail in batches, the group
+ * lock dropped in between: nothing new reaches @ep once its member index
+ * is gone, and
  * an agent that joins the member meanwhile takes the rest of its queue.
  * The caller holds @ep->lock, so @ep cannot join again meanwhile.
  */
