@@ -34,7 +34,7 @@ LIB_INC := -I$(CURDIR)/lib/include
 DEB_PACKAGES := qemu-system-x86 linux-image-amd64 linux-headers-amd64 \
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 \
 	linux-source-6.1 busybox-static cpio xz-utils sparse \
-	pkg-config perl man-db groff-base
+	pkg-config perl man-db groff-base liburing-dev libmnl-dev
 
 # The version, in one place: the first entry of debian/changelog (without
 # a Debian revision). The library, fanout.pc, the DKMS tree and the Debian
