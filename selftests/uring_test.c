@@ -1,0 +1,964 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fanout over io_uring (IORING_OP_URING_CMD): many calls in flight from
+ * one thread, one process serving many members through one ring, the
+ * same results as the blocking ioctls, teardown with commands pending
+ * (SIGKILL, ring closed, group destroyed), and every bad SQE.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "fanout_agents.h"
+#include "libfanout_uring.h"
+
+/* Member count of the small test groups. */
+#define NMEMB		4
+
+/* Submit what is queued on @ring and take one CQE: its res. */
+static int ring_reap(struct io_uring *ring, void **data)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_submit_and_wait(ring, 1);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_wait_cqe(ring, &cqe);
+	if (ret < 0)
+		return ret;
+	ret = fanout_cqe_decode(cqe, data);
+	io_uring_cqe_seen(ring, cqe);
+	return ret;
+}
+
+/* The SQE of one command on @fd, not yet submitted. */
+static struct io_uring_sqe *ring_cmd(struct io_uring *ring, int fd,
+				     unsigned int cmd_op, void *arg)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	fanout_prep_cmd(sqe, fd, cmd_op, arg);
+	return sqe;
+}
+
+/* One command on @fd, run to its CQE: the CQE's res. */
+static int ring_run(struct io_uring *ring, int fd, unsigned int cmd_op,
+		    void *arg)
+{
+	ring_cmd(ring, fd, cmd_op, arg);
+	return ring_reap(ring, NULL);
+}
+
+/* A user address that faults: a page mapped without any access. */
+static __u64 bad_addr(void)
+{
+	static void *page;
+
+	if (!page)
+		page = mmap(NULL, getpagesize(), PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return (uintptr_t)page;
+}
+
+/* An endpoint bound to group @name, not joined. */
+static int coordinator(const char *name)
+{
+	int fd = fanout_open(0);
+
+	if (fd >= 0 && fanout_group_open(fd, name)) {
+		fanout_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Poll the group's counters until @pending and @up are reached. */
+static int stats_reach(int fd, unsigned int pending, unsigned int up)
+{
+	struct fanout_group_stats st;
+
+	for (;;) {
+		if (fanout_group_stats(fd, &st))
+			return -1;
+		if (st.pending == pending && st.members_up == up)
+			return 0;
+		usleep(10000);
+	}
+}
+
+/* Poll the module's totals until they are back at @base. */
+static int live_reach(const struct fanout_live *base)
+{
+	struct fanout_live l;
+
+	for (;;) {
+		if (fanout_live_read(&l))
+			return -1;
+		if (l.requests == base->requests && l.bytes == base->bytes)
+			return 0;
+		usleep(10000);
+	}
+}
+
+/* One call to member bitmap @targets, one result entry per target. */
+struct slot {
+	struct fanout_call c;
+	struct fanout_result res[NMEMB];
+	char buf[NMEMB][64];
+	__u64 bits;
+	char payload[16];
+};
+
+static void slot_init(struct slot *s, __u64 targets, const char *payload)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->payload, sizeof(s->payload), "%s", payload);
+	s->c.send.payload = (uintptr_t)s->payload;
+	s->c.send.payload_len = strlen(s->payload);
+	if (targets) {
+		s->bits = targets;
+		s->c.send.targets = (uintptr_t)&s->bits;
+		s->c.send.targets_bits = NMEMB;
+	}
+	for (int i = 0; i < NMEMB; i++) {
+		s->res[i].reply_buf = (uintptr_t)s->buf[i];
+		s->res[i].reply_buf_len = sizeof(s->buf[i]);
+	}
+	s->c.results.results = (uintptr_t)s->res;
+	s->c.results.count = NMEMB;
+	s->c.results.flags = FANOUT_RESULTS_RELEASE;
+}
+
+/* Whether entry @i of a finished call is member @i's echo of @payload. */
+static int slot_echoed(const struct slot *s, int i, const char *payload)
+{
+	char want[64];
+	size_t n = agent_echo(want, sizeof(want), i, payload, strlen(payload));
+
+	return s->res[i].member == (unsigned int)i &&
+	       s->res[i].state == FANOUT_TARGET_REPLIED &&
+	       s->res[i].status == 0 && s->res[i].reply_len == n &&
+	       !memcmp(s->buf[i], want, n);
+}
+
+FIXTURE(uring) {
+	char name[FANOUT_NAME_MAX];
+	int owner;
+	struct io_uring ring;
+};
+
+FIXTURE_SETUP(uring)
+{
+	fanout_test_name(self->name, "uring");
+	self->owner = fanout_test_create(self->name, NMEMB, 0);
+	ASSERT_LE(0, self->owner);
+	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	io_uring_queue_exit(&self->ring);
+	fanout_group_destroy(self->owner, self->name);
+	fanout_close(self->owner);
+}
+
+/* ---- behaviour -------------------------------------------------------- */
+
+TEST_F(uring, version_has_feature)
+{
+	struct fanout_version v;
+
+	ASSERT_EQ(0, fanout_version(self->owner, &v));
+	EXPECT_TRUE(v.features & FANOUT_FEATURE_URING);
+}
+
+/* A call completes as a CQE with the ioctl's results. */
+TEST_F(uring, call_one)
+{
+	struct agent a[NMEMB];
+	struct slot s;
+	void *data;
+
+	ASSERT_EQ(0, agents_start(a, NMEMB, self->name));
+	slot_init(&s, 0, "one");
+	fanout_prep_call(io_uring_get_sqe(&self->ring), self->owner, &s.c);
+	ASSERT_EQ(0, ring_reap(&self->ring, &data));
+	EXPECT_EQ(&s.c, data);
+	EXPECT_NE(0, s.c.send.id);
+	EXPECT_EQ(s.c.send.id, s.c.results.id);
+	EXPECT_EQ(NMEMB, s.c.wait.nreplied);
+	EXPECT_EQ(NMEMB, s.c.results.count);
+	for (int i = 0; i < NMEMB; i++)
+		EXPECT_TRUE(slot_echoed(&s, i, "one"));
+	agents_stop(a, NMEMB, self->owner, self->name);
+}
+
+/* Sync and async calls, waits and sends interleaved on one endpoint. */
+TEST_F(uring, sync_async_interleaved)
+{
+	struct fanout_results r;
+	struct fanout_wait w;
+	struct agent a[NMEMB];
+	char payload[16];
+	struct slot s;
+
+	ASSERT_EQ(0, agents_start(a, NMEMB, self->name));
+	for (int k = 0; k < 16; k++) {
+		snprintf(payload, sizeof(payload), "k%d", k);
+		slot_init(&s, 0, payload);
+		if (k % 2) {
+			ASSERT_EQ(0, fanout_call(self->owner, &s.c));
+		} else {
+			ASSERT_EQ(0, ring_run(&self->ring, self->owner,
+					      FANOUT_IOC_CALL, &s.c));
+		}
+		for (int i = 0; i < NMEMB; i++)
+			EXPECT_TRUE(slot_echoed(&s, i, payload));
+	}
+	/* Sent by ioctl, waited for on the ring, read by ioctl. */
+	slot_init(&s, 0, "sw");
+	ASSERT_EQ(0, fanout_send(self->owner, &s.c.send));
+	memset(&w, 0, sizeof(w));
+	w.id = s.c.send.id;
+	ASSERT_EQ(0, ring_run(&self->ring, self->owner, FANOUT_IOC_WAIT, &w));
+	EXPECT_EQ(NMEMB, w.nreplied);
+	r = s.c.results;
+	r.id = w.id;
+	ASSERT_EQ(0, fanout_results(self->owner, &r));
+	s.c.results = r;
+	for (int i = 0; i < NMEMB; i++)
+		EXPECT_TRUE(slot_echoed(&s, i, "sw"));
+	/* Sent on the ring (at once), waited for by ioctl. */
+	slot_init(&s, 0, "rs");
+	ASSERT_EQ(0, ring_run(&self->ring, self->owner, FANOUT_IOC_SEND,
+			      &s.c.send));
+	ASSERT_NE(0, s.c.send.id);
+	memset(&w, 0, sizeof(w));
+	w.id = s.c.send.id;
+	ASSERT_EQ(0, fanout_wait(self->owner, &w));
+	EXPECT_EQ(NMEMB, w.nreplied);
+	ASSERT_EQ(0, fanout_release(self->owner, w.id));
+	agents_stop(a, NMEMB, self->owner, self->name);
+}
+
+/* An agent's receive and reply-and-receive on the ring. */
+TEST_F(uring, recv_and_reply_recv)
+{
+	struct fanout_reply_recv rr;
+	char in[64], out[64];
+	struct slot s;
+	void *data;
+	int ag;
+
+	ag = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, ag);
+	memset(&rr, 0, sizeof(rr));
+	rr.recv.buf = (uintptr_t)in;
+	rr.recv.buf_len = sizeof(in);
+	/* Pending before anything is sent. */
+	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &rr.recv);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	slot_init(&s, 1, "rq");
+	ASSERT_EQ(0, fanout_send(self->owner, &s.c.send));
+	ASSERT_EQ(0, ring_reap(&self->ring, &data));
+	EXPECT_EQ(&rr.recv, data);
+	EXPECT_EQ(s.c.send.id, rr.recv.id);
+	EXPECT_EQ(2, rr.recv.len);
+	EXPECT_EQ(0, memcmp(in, "rq", 2));
+	/* Reply, and receive the next one: nothing queued, stays pending. */
+	rr.reply.id = rr.recv.id;
+	rr.reply.buf = (uintptr_t)out;
+	rr.reply.len = agent_echo(out, sizeof(out), 0, in, rr.recv.len);
+	memset(&rr.recv, 0, sizeof(rr.recv));
+	rr.recv.buf = (uintptr_t)in;
+	rr.recv.buf_len = sizeof(in);
+	fanout_prep_reply_recv(io_uring_get_sqe(&self->ring), ag, &rr);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	memset(&s.c.wait, 0, sizeof(s.c.wait));
+	s.c.wait.id = s.c.send.id;
+	ASSERT_EQ(0, fanout_wait(self->owner, &s.c.wait));
+	EXPECT_EQ(1, s.c.wait.nreplied);
+	/* Leaving ends the pending receive, as a blocking one. */
+	ASSERT_EQ(0, fanout_leave(ag));
+	EXPECT_EQ(-ENOTCONN, ring_reap(&self->ring, NULL));
+	EXPECT_EQ(0, rr.reply.id);
+	ASSERT_EQ(0, fanout_release(self->owner, s.c.send.id));
+	fanout_close(ag);
+}
+
+/* Calls in flight from one thread, every CQE once with its own result. */
+TEST_F_TIMEOUT(uring, calls_in_flight, 600)
+{
+	int n = fanout_test_env_int("URING_CALLS", 10000);
+	struct fanout_group_params p;
+	char name[FANOUT_NAME_MAX];
+	struct io_uring_params up;
+	struct io_uring ring;
+	struct agent a[NMEMB * 2];
+	struct big {
+		struct fanout_call c;
+		struct fanout_result res[NMEMB * 2];
+		char buf[NMEMB * 2][32];
+		char payload[12];
+		int seen;
+	} *calls;
+	unsigned char *ids;
+	int owner, queued = 0, done = 0;
+
+	fanout_test_name(name, "inflight");
+	fanout_test_params(&p, name, NMEMB * 2);
+	p.max_pending = n + 64;
+	p.max_queue = n + 64;
+	p.deadline_ms = 600000;
+	owner = fanout_test_create_params(&p);
+	ASSERT_LE(0, owner);
+	ASSERT_EQ(0, agents_start(a, NMEMB * 2, name));
+	memset(&up, 0, sizeof(up));
+	up.flags = IORING_SETUP_CQSIZE;
+	up.cq_entries = n;
+	ASSERT_EQ(0, io_uring_queue_init_params(1024, &ring, &up));
+	calls = calloc(n, sizeof(*calls));
+	ids = calloc(n + 1, 1);
+	ASSERT_TRUE(calls && ids);
+
+	for (int k = 0; k < n; k++) {
+		struct big *b = &calls[k];
+		struct io_uring_sqe *sqe;
+
+		snprintf(b->payload, sizeof(b->payload), "%d", k);
+		b->c.send.payload = (uintptr_t)b->payload;
+		b->c.send.payload_len = strlen(b->payload);
+		for (int i = 0; i < NMEMB * 2; i++) {
+			b->res[i].reply_buf = (uintptr_t)b->buf[i];
+			b->res[i].reply_buf_len = sizeof(b->buf[i]);
+		}
+		b->c.results.results = (uintptr_t)b->res;
+		b->c.results.count = NMEMB * 2;
+		b->c.results.flags = FANOUT_RESULTS_RELEASE;
+		sqe = io_uring_get_sqe(&ring);
+		if (!sqe) {
+			ASSERT_LE(0, io_uring_submit(&ring));
+			sqe = io_uring_get_sqe(&ring);
+		}
+		fanout_prep_call(sqe, owner, &b->c);
+		io_uring_sqe_set_data64(sqe, k);
+		queued++;
+	}
+	ASSERT_LE(0, io_uring_submit(&ring));
+	while (done < queued) {
+		struct io_uring_cqe *cqe;
+		struct big *b;
+		__u64 k;
+
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		k = io_uring_cqe_get_data64(cqe);
+		ASSERT_GT((__u64)n, k);
+		b = &calls[k];
+		EXPECT_EQ(0, cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+		ASSERT_EQ(0, b->seen++);
+		/* A fresh group: ids 1..n, each once. */
+		ASSERT_TRUE(b->c.send.id >= 1 && b->c.send.id <= (__u64)n);
+		ASSERT_EQ(0, ids[b->c.send.id]++);
+		EXPECT_EQ(b->c.send.id, b->c.results.id);
+		EXPECT_EQ(NMEMB * 2, b->c.results.nreplied);
+		for (int i = 0; i < NMEMB * 2; i++) {
+			char want[32];
+			size_t len = agent_echo(want, sizeof(want), i,
+						b->payload,
+						strlen(b->payload));
+
+			ASSERT_EQ(len, b->res[i].reply_len);
+			ASSERT_EQ(0, memcmp(b->buf[i], want, len));
+		}
+		done++;
+	}
+	io_uring_queue_exit(&ring);
+	agents_stop(a, NMEMB * 2, owner, name);
+	fanout_close(owner);
+	free(calls);
+	free(ids);
+}
+
+/* ---- one process, many members ---------------------------------------- */
+
+#define RING_MEMBERS	64
+
+/* One member served by the ring agent. */
+struct member_slot {
+	int fd;
+	int member;
+	struct fanout_reply_recv rr;
+	char in[64];
+	char out[96];
+};
+
+struct ring_agent {
+	pthread_t thread;
+	struct member_slot m[RING_MEMBERS];
+	long handled;
+	int error;	/* first error that was not the group's end */
+};
+
+/* Queue the next reply-and-receive of slot @s (reply unless id 0). */
+static void member_rearm(struct io_uring *ring, struct member_slot *s)
+{
+	memset(&s->rr.recv, 0, sizeof(s->rr.recv));
+	s->rr.recv.buf = (uintptr_t)s->in;
+	s->rr.recv.buf_len = sizeof(s->in);
+	fanout_prep_reply_recv(io_uring_get_sqe(ring), s->fd, &s->rr);
+}
+
+/* Serve every member through one ring until the group is destroyed. */
+static void *ring_agent_loop(void *arg)
+{
+	struct ring_agent *ra = arg;
+	struct io_uring ring;
+	int live = RING_MEMBERS;
+
+	if (io_uring_queue_init(RING_MEMBERS * 2, &ring, 0)) {
+		ra->error = -ENOMEM;
+		return NULL;
+	}
+	for (int i = 0; i < RING_MEMBERS; i++) {
+		memset(&ra->m[i].rr.reply, 0, sizeof(ra->m[i].rr.reply));
+		member_rearm(&ring, &ra->m[i]);
+	}
+	while (live) {
+		struct fanout_reply_recv *rr;
+		struct member_slot *s;
+		int ret = ring_reap(&ring, (void **)&rr);
+
+		if (ret < 0 && !rr) {
+			ra->error = ret;
+			break;
+		}
+		s = (struct member_slot *)((char *)rr -
+					   offsetof(struct member_slot, rr));
+		if (ret) {
+			if (ret != -EIDRM && !ra->error)
+				ra->error = ret;
+			live--;
+			continue;
+		}
+		ra->handled++;
+		memset(&s->rr.reply, 0, sizeof(s->rr.reply));
+		s->rr.reply.id = s->rr.recv.id;
+		s->rr.reply.buf = (uintptr_t)s->out;
+		s->rr.reply.len = agent_echo(s->out, sizeof(s->out), s->member,
+					     s->in, s->rr.recv.len);
+		member_rearm(&ring, s);
+	}
+	io_uring_queue_exit(&ring);
+	return NULL;
+}
+
+/* A blocking coordinator's calls to every member. */
+struct sync_coord {
+	pthread_t thread;
+	int fd;
+	int calls;
+	int bad;
+};
+
+static void *sync_coord_loop(void *arg)
+{
+	struct sync_coord *sc = arg;
+	struct fanout_result *res = calloc(RING_MEMBERS, sizeof(*res));
+	char (*buf)[96] = calloc(RING_MEMBERS, sizeof(*buf));
+	struct fanout_call c;
+
+	for (int k = 0; k < sc->calls; k++) {
+		memset(&c, 0, sizeof(c));
+		c.send.payload = (uintptr_t)"sync";
+		c.send.payload_len = 4;
+		for (int i = 0; i < RING_MEMBERS; i++) {
+			res[i].reply_buf = (uintptr_t)buf[i];
+			res[i].reply_buf_len = sizeof(buf[i]);
+		}
+		c.results.results = (uintptr_t)res;
+		c.results.count = RING_MEMBERS;
+		c.results.flags = FANOUT_RESULTS_RELEASE;
+		if (fanout_call(sc->fd, &c) ||
+		    c.results.nreplied != RING_MEMBERS) {
+			sc->bad++;
+			continue;
+		}
+		for (int i = 0; i < RING_MEMBERS; i++) {
+			char want[96];
+			size_t n = agent_echo(want, sizeof(want), i, "sync", 4);
+
+			if (res[i].reply_len != n || memcmp(buf[i], want, n))
+				sc->bad++;
+		}
+	}
+	free(res);
+	free(buf);
+	return NULL;
+}
+
+/*
+ * One thread serves 64 members through one ring, answering blocking
+ * coordinators and an asynchronous one at the same time.
+ */
+TEST_F_TIMEOUT(uring, one_process_many_members, 600)
+{
+	int calls = fanout_test_env_int("URING_MEMBER_CALLS", 50);
+	struct fanout_uring *fr;
+	struct fanout_result (*res)[RING_MEMBERS];
+	char name[FANOUT_NAME_MAX];
+	struct sync_coord sc[2];
+	struct ring_agent *ra;
+	struct fanout_call *c;
+	int owner, async_fd;
+
+	fanout_test_name(name, "members");
+	owner = fanout_test_create(name, RING_MEMBERS, 600000);
+	ASSERT_LE(0, owner);
+	ra = calloc(1, sizeof(*ra));
+	ASSERT_NE(NULL, ra);
+	for (int i = 0; i < RING_MEMBERS; i++) {
+		ra->m[i].member = i;
+		ra->m[i].fd = fanout_test_agent(name, i);
+		ASSERT_LE(0, ra->m[i].fd);
+	}
+	ASSERT_EQ(0, pthread_create(&ra->thread, NULL, ring_agent_loop, ra));
+	for (int j = 0; j < 2; j++) {
+		sc[j].fd = coordinator(name);
+		sc[j].calls = calls;
+		sc[j].bad = 0;
+		ASSERT_LE(0, sc[j].fd);
+		ASSERT_EQ(0, pthread_create(&sc[j].thread, NULL,
+					    sync_coord_loop, &sc[j]));
+	}
+	/* The asynchronous coordinator: all its calls in flight at once. */
+	async_fd = coordinator(name);
+	ASSERT_LE(0, async_fd);
+	ASSERT_EQ(0, fanout_uring_open(calls, &fr));
+	c = calloc(calls, sizeof(*c));
+	res = calloc(calls, sizeof(*res));
+	ASSERT_TRUE(c && res);
+	for (int k = 0; k < calls; k++) {
+		c[k].send.payload = (uintptr_t)"async";
+		c[k].send.payload_len = 5;
+		c[k].results.results = (uintptr_t)res[k];
+		c[k].results.count = RING_MEMBERS;
+		c[k].results.flags = FANOUT_RESULTS_RELEASE;
+		ASSERT_EQ(0, fanout_uring_queue(fr, async_fd, FANOUT_IOC_CALL,
+						&c[k], &c[k]));
+	}
+	ASSERT_EQ(calls, fanout_uring_submit(fr));
+	for (int k = 0; k < calls; k++) {
+		struct fanout_call *done;
+
+		ASSERT_EQ(0, fanout_uring_complete(fr, 1, (void **)&done));
+		EXPECT_EQ(RING_MEMBERS, done->results.nreplied);
+		for (int i = 0; i < RING_MEMBERS; i++)
+			EXPECT_EQ(FANOUT_TARGET_REPLIED,
+				  res[done - c][i].state);
+	}
+	fanout_uring_close(fr);
+	for (int j = 0; j < 2; j++) {
+		pthread_join(sc[j].thread, NULL);
+		EXPECT_EQ(0, sc[j].bad);
+		fanout_close(sc[j].fd);
+	}
+	ASSERT_EQ(0, fanout_group_destroy(owner, name));
+	pthread_join(ra->thread, NULL);
+	EXPECT_EQ(0, ra->error);
+	EXPECT_EQ(calls * 3 * RING_MEMBERS, ra->handled);
+	for (int i = 0; i < RING_MEMBERS; i++)
+		fanout_close(ra->m[i].fd);
+	fanout_close(async_fd);
+	fanout_close(owner);
+	free(ra);
+	free(c);
+	free(res);
+}
+
+/* ---- teardown with commands pending ----------------------------------- */
+
+/*
+ * The ring of a process holding a call (to member 0) and a receive (as
+ * member 1) pending: it reports on @ready once both are submitted.
+ */
+static void pending_child(const char *name, int ready)
+{
+	static struct slot s;
+	static struct fanout_recv r;
+	static char in[64];
+	struct io_uring ring;
+	int coord, ag;
+
+	coord = coordinator(name);
+	ag = fanout_test_agent(name, 1);
+	if (coord < 0 || ag < 0 || io_uring_queue_init(8, &ring, 0))
+		_exit(1);
+	slot_init(&s, 1, "held");
+	r.buf = (uintptr_t)in;
+	r.buf_len = sizeof(in);
+	fanout_prep_call(io_uring_get_sqe(&ring), coord, &s.c);
+	fanout_prep_recv(io_uring_get_sqe(&ring), ag, &r);
+	if (io_uring_submit(&ring) != 2 || write(ready, "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/*
+ * SIGKILL with a call and a receive pending: the process exits, its
+ * request is cancelled (the agent holding it is told -ENOENT), its
+ * endpoints are released and nothing stays charged.
+ */
+TEST_F(uring, sigkill_with_commands_pending)
+{
+	struct fanout_live before;
+	struct fanout_reply rep;
+	struct fanout_recv r;
+	char in[64];
+	int holder, pipefd[2], status;
+	pid_t pid;
+	char c;
+
+	holder = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, holder);
+	ASSERT_EQ(0, fanout_live_read(&before));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		pending_child(self->name, pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	/* The call reached the agent: it is pending in the child's ring. */
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)in;
+	r.buf_len = sizeof(in);
+	ASSERT_EQ(0, fanout_recv(holder, &r));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* Its commands complete, its endpoints close: member 1 goes down. */
+	ASSERT_EQ(0, stats_reach(self->owner, 0, 1));
+	memset(&rep, 0, sizeof(rep));
+	rep.id = r.id;
+	EXPECT_EQ(-ENOENT, fanout_reply(holder, &rep));
+	/* What it held is uncharged once its last command is freed. */
+	EXPECT_EQ(0, live_reach(&before));
+	fanout_close(holder);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+/*
+ * The ring is closed with a call and a receive pending: both are
+ * cancelled, the request released, and the endpoints serve a new ring.
+ */
+TEST_F(uring, ring_closed_with_commands_pending)
+{
+	struct fanout_reply rep;
+	struct fanout_recv r, hr;
+	char in[64], hin[64];
+	struct slot s, s2;
+	void *data;
+	int holder, ag;
+
+	holder = fanout_test_agent(self->name, 0);
+	ag = fanout_test_agent(self->name, 1);
+	ASSERT_LE(0, holder);
+	ASSERT_LE(0, ag);
+	slot_init(&s, 1, "held");
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)in;
+	r.buf_len = sizeof(in);
+	fanout_prep_call(io_uring_get_sqe(&self->ring), self->owner, &s.c);
+	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &r);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	memset(&hr, 0, sizeof(hr));
+	hr.buf = (uintptr_t)hin;
+	hr.buf_len = sizeof(hin);
+	ASSERT_EQ(0, fanout_recv(holder, &hr));
+	io_uring_queue_exit(&self->ring);
+	ASSERT_EQ(0, stats_reach(self->owner, 0, 2));
+	memset(&rep, 0, sizeof(rep));
+	rep.id = hr.id;
+	EXPECT_EQ(-ENOENT, fanout_reply(holder, &rep));
+	/* A new ring on the same endpoints. */
+	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)in;
+	r.buf_len = sizeof(in);
+	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &r);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	slot_init(&s2, 2, "again");
+	ASSERT_EQ(0, fanout_send(self->owner, &s2.c.send));
+	ASSERT_EQ(0, ring_reap(&self->ring, &data));
+	EXPECT_EQ(&r, data);
+	EXPECT_EQ(s2.c.send.id, r.id);
+	ASSERT_EQ(0, fanout_release(self->owner, s2.c.send.id));
+	fanout_close(ag);
+	fanout_close(holder);
+}
+
+/*
+ * The group is destroyed with a call and a receive pending: the call
+ * completes with its target failed (-EIDRM), the receive with -EIDRM.
+ */
+TEST_F(uring, group_destroyed_with_commands_pending)
+{
+	struct fanout_recv r;
+	char in[64];
+	struct slot s;
+	int idle, ag, got = 0;
+
+	idle = fanout_test_agent(self->name, 0);
+	ag = fanout_test_agent(self->name, 1);
+	ASSERT_LE(0, idle);
+	ASSERT_LE(0, ag);
+	slot_init(&s, 1, "queued");
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)in;
+	r.buf_len = sizeof(in);
+	fanout_prep_call(io_uring_get_sqe(&self->ring), self->owner, &s.c);
+	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &r);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, fanout_group_destroy(self->owner, self->name));
+	for (int k = 0; k < 2; k++) {
+		void *data;
+		int ret = ring_reap(&self->ring, &data);
+
+		if (data == &s.c) {
+			EXPECT_EQ(0, ret);
+			EXPECT_EQ(1, s.c.results.nfailed);
+			EXPECT_EQ(-EIDRM, s.res[0].status);
+			got |= 1;
+		} else {
+			EXPECT_EQ(&r, data);
+			EXPECT_EQ(-EIDRM, ret);
+			got |= 2;
+		}
+	}
+	EXPECT_EQ(3, got);
+	fanout_close(ag);
+	fanout_close(idle);
+}
+
+/* ---- bad SQEs --------------------------------------------------------- */
+
+/* An SQE whose cmd_op is no fanout command. */
+TEST_F(uring, sqe_unknown_cmd_op)
+{
+	struct fanout_id id = { 0 };
+
+	EXPECT_EQ(-ENOTTY, ring_run(&self->ring, self->owner, 0x1234, &id));
+}
+
+/* An ioctl that the ring does not run (group management). */
+TEST_F(uring, sqe_ioctl_not_on_ring)
+{
+	struct fanout_group_name n = { 0 };
+
+	EXPECT_EQ(-ENOTTY, ring_run(&self->ring, self->owner,
+				    FANOUT_IOC_GROUP_DESTROY, &n));
+}
+
+/* A non-zero reserved field in the command area. */
+TEST_F(uring, sqe_reserved_nonzero)
+{
+	struct fanout_uring_cmd cmd;
+	struct io_uring_sqe *sqe;
+	struct slot s;
+
+	slot_init(&s, 0, "x");
+	sqe = ring_cmd(&self->ring, self->owner, FANOUT_IOC_CALL, &s.c);
+	memcpy(&cmd, sqe->cmd, sizeof(cmd));
+	cmd.reserved = 1;
+	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	EXPECT_EQ(-EINVAL, ring_reap(&self->ring, NULL));
+	EXPECT_EQ(0, s.c.send.id);
+}
+
+/* A non-zero byte past the 16-byte command on an SQE128 ring. */
+TEST_F(uring, sqe128_tail_nonzero)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct slot s;
+
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, IORING_SETUP_SQE128));
+	slot_init(&s, 0, "x");
+	sqe = ring_cmd(&ring, self->owner, FANOUT_IOC_CALL, &s.c);
+	/* The SQE is 128 bytes: its command area is 80. */
+	((__u8 *)sqe->cmd)[40] = 1;
+	EXPECT_EQ(-EINVAL, ring_reap(&ring, NULL));
+	EXPECT_EQ(0, s.c.send.id);
+	io_uring_queue_exit(&ring);
+}
+
+/* A command on an SQE128 ring, its tail zero, runs as on a plain ring. */
+TEST_F(uring, sqe128_ring_accepted)
+{
+	struct fanout_version v;
+	struct io_uring ring;
+	struct slot s;
+
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, IORING_SETUP_SQE128));
+	slot_init(&s, 0, "x");
+	ring_cmd(&ring, self->owner, FANOUT_IOC_SEND, &s.c.send);
+	/* No member is up: a send with no target. */
+	EXPECT_EQ(0, ring_reap(&ring, NULL));
+	ASSERT_EQ(0, fanout_version(self->owner, &v));
+	EXPECT_EQ(0, fanout_release(self->owner, s.c.send.id));
+	io_uring_queue_exit(&ring);
+}
+
+/* The argument pointer faults. */
+TEST_F(uring, sqe_bad_arg_pointer)
+{
+	EXPECT_EQ(-EFAULT, ring_run(&self->ring, self->owner, FANOUT_IOC_CALL,
+				    (void *)(uintptr_t)bad_addr()));
+}
+
+/* A NULL argument pointer. */
+TEST_F(uring, sqe_null_arg_pointer)
+{
+	EXPECT_EQ(-EFAULT, ring_run(&self->ring, self->owner, FANOUT_IOC_WAIT,
+				    NULL));
+}
+
+/* A cmd_op whose size field is below the structure's first version. */
+TEST_F(uring, sqe_short_struct)
+{
+	struct fanout_call c = { 0 };
+	unsigned int op = _IOC(_IOC_DIR(FANOUT_IOC_CALL),
+			       _IOC_TYPE(FANOUT_IOC_CALL),
+			       _IOC_NR(FANOUT_IOC_CALL), 8);
+
+	EXPECT_EQ(-EINVAL, ring_run(&self->ring, self->owner, op, &c));
+}
+
+/* A call on the ring from an endpoint bound to no group. */
+TEST_F(uring, sqe_call_unbound)
+{
+	struct slot s;
+	int fd = fanout_open(0);
+
+	ASSERT_LE(0, fd);
+	slot_init(&s, 0, "x");
+	EXPECT_EQ(-EBADFD, ring_run(&self->ring, fd, FANOUT_IOC_CALL, &s.c));
+	fanout_close(fd);
+}
+
+/* A call with a non-zero reserved field of its send. */
+TEST_F(uring, sqe_call_reserved)
+{
+	struct slot s;
+
+	slot_init(&s, 0, "x");
+	s.c.send.reserved0 = 1;
+	EXPECT_EQ(-EINVAL, ring_run(&self->ring, self->owner, FANOUT_IOC_CALL,
+				    &s.c));
+}
+
+/* A wait with a timeout on the ring (only a poll, timeout 0, is). */
+TEST_F(uring, sqe_wait_timeout)
+{
+	struct fanout_wait w = { 0 };
+	struct slot s;
+	int idle = fanout_test_agent(self->name, 0);
+
+	ASSERT_LE(0, idle);
+	slot_init(&s, 1, "x");
+	ASSERT_EQ(0, fanout_send(self->owner, &s.c.send));
+	w.id = s.c.send.id;
+	w.flags = FANOUT_WAIT_TIMEOUT;
+	w.timeout_ns = 1000000;
+	EXPECT_EQ(-EOPNOTSUPP, ring_run(&self->ring, self->owner,
+					FANOUT_IOC_WAIT, &w));
+	w.timeout_ns = 0;
+	EXPECT_EQ(-ETIME, ring_run(&self->ring, self->owner, FANOUT_IOC_WAIT,
+				   &w));
+	EXPECT_EQ(0, fanout_release(self->owner, w.id));
+	fanout_close(idle);
+}
+
+/* A wait on the ring for a request that does not exist. */
+TEST_F(uring, sqe_wait_unknown_id)
+{
+	struct fanout_wait w = { .id = 0x7fffffff00000000ULL };
+
+	EXPECT_EQ(-ENOENT, ring_run(&self->ring, self->owner, FANOUT_IOC_WAIT,
+				    &w));
+}
+
+/* A non-blocking receive on the ring with nothing queued. */
+TEST_F(uring, sqe_recv_nonblock_empty)
+{
+	struct fanout_recv r = { .flags = FANOUT_RECV_NONBLOCK };
+	int ag = fanout_test_agent(self->name, 0);
+
+	ASSERT_LE(0, ag);
+	EXPECT_EQ(-EAGAIN, ring_run(&self->ring, ag, FANOUT_IOC_RECV, &r));
+	fanout_close(ag);
+}
+
+/* A receive on the ring from an endpoint that joined no member. */
+TEST_F(uring, sqe_recv_not_joined)
+{
+	struct fanout_recv r = { 0 };
+	int fd = coordinator(self->name);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOTCONN, ring_run(&self->ring, fd, FANOUT_IOC_RECV, &r));
+	fanout_close(fd);
+}
+
+/*
+ * A pending receive whose payload buffer faults when a request arrives:
+ * -EFAULT, and the request stays queued for the next receive.
+ */
+TEST_F(uring, sqe_recv_bad_buffer)
+{
+	struct fanout_recv r = { 0 };
+	char in[16];
+	struct slot s;
+	int ag = fanout_test_agent(self->name, 0);
+
+	ASSERT_LE(0, ag);
+	r.buf = bad_addr();
+	r.buf_len = 16;
+	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &r);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	slot_init(&s, 1, "x");
+	ASSERT_EQ(0, fanout_send(self->owner, &s.c.send));
+	EXPECT_EQ(-EFAULT, ring_reap(&self->ring, NULL));
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)in;
+	r.buf_len = sizeof(in);
+	r.flags = FANOUT_RECV_NONBLOCK;
+	EXPECT_EQ(0, fanout_recv(ag, &r));
+	EXPECT_EQ(s.c.send.id, r.id);
+	EXPECT_EQ(0, fanout_release(self->owner, s.c.send.id));
+	fanout_close(ag);
+}
+
+/* A reply-and-receive on the ring whose reply names no taken request. */
+TEST_F(uring, sqe_reply_recv_stale)
+{
+	struct fanout_reply_recv rr = { 0 };
+	int ag = fanout_test_agent(self->name, 0);
+
+	ASSERT_LE(0, ag);
+	rr.reply.id = 0x7fffffff00000000ULL;
+	EXPECT_EQ(-ENOENT, ring_run(&self->ring, ag, FANOUT_IOC_REPLY_RECV,
+				    &rr));
+	fanout_close(ag);
+}
+
+TEST_HARNESS_MAIN
