@@ -31,6 +31,7 @@
  * back, and a task work that runs without its task's memory (exiting
  * task, fallback worker) copies nothing either.
  */
+#include <linux/file.h>
 #include <linux/io_uring.h>
 /* The command API has its own header since 6.7 (a Kbuild probe). */
 #ifdef FANOUT_HAVE_IO_URING_CMD_H
@@ -89,7 +90,8 @@ struct fanout_uring_op {
 /**
  * struct fanout_ucmd - one pending io_uring command
  * @ref: one for the command until its CQE, plus one held by the task
- *	arming it (once armed, another CPU may complete it at once)
+ *	arming it (once armed, another CPU may complete it at once, and
+ *	this last reference may outlive the endpoint)
  * @wqe: on @wq while armed; linked and unlinked under @wq's lock, and
  *	whoever unlinks it owns the command
  * @wq: where @wqe was last armed (@ep->uring.lock)
@@ -100,6 +102,7 @@ struct fanout_uring_op {
  * @issue_flags: io_uring's flags of the issue
  * @cmd: the io_uring command; valid while on @node
  * @ep: the endpoint (its file is held by the command)
+ * @user: @ep's user, charged for the command
  * @op: what it runs
  * @desc: the ioctl it shares decoding and answering with
  * @cmd_op: the caller's ioctl number (its structure size)
@@ -122,6 +125,7 @@ struct fanout_ucmd {
 	unsigned int issue_flags;
 	struct io_uring_cmd *cmd;
 	struct fanout_endpoint *ep;
+	struct fanout_user *user;
 	const struct fanout_uring_op *op;
 	const struct fanout_ioctl_desc *desc;
 	unsigned int cmd_op;
@@ -147,7 +151,8 @@ static void fanout_ucmd_free(struct kref *ref)
 
 	if (u->req)
 		fanout_request_put(u->req);
-	fanout_user_uncharge_request(u->ep->user, sizeof(*u));
+	fanout_user_uncharge_request(u->user, sizeof(*u));
+	fanout_user_put(u->user);
 	fanout_free(u);
 }
 
@@ -211,14 +216,16 @@ static int fanout_ucmd_wake(struct wait_queue_entry *wqe, unsigned int mode,
 
 /*
  * Arm @u on @wq (exclusively: an unbound receive); @ready is checked
- * after, so no wake-up is lost. From then on @u belongs to the wait
- * queue: only the reference taken here lets this function touch it.
+ * after, so no wake-up is lost. Once armed, another CPU may complete @u
+ * and release its file at once: a reference on each lets this function
+ * go on with it.
  * Return: -EIOCBQUEUED, or the result of a cancel that came first.
  */
 static int fanout_ucmd_arm(struct fanout_ucmd *u, wait_queue_head_t *wq,
 			   bool exclusive, bool (*ready)(struct fanout_ucmd *u))
 {
 	struct fanout_ep_uring *eu = &u->ep->uring;
+	struct file *file;
 	int ret;
 
 #if FANOUT_URING_CANCEL_HOOK
@@ -234,18 +241,20 @@ static int fanout_ucmd_arm(struct fanout_ucmd *u, wait_queue_head_t *wq,
 		spin_unlock_bh(&eu->lock);
 		return ret;
 	}
+	file = get_file(u->ep->file);
+	kref_get(&u->ref);
 	u->wq = wq;
 	if (exclusive)
 		add_wait_queue_exclusive(wq, &u->wqe);
 	else
 		add_wait_queue(wq, &u->wqe);
-	kref_get(&u->ref);
 	spin_unlock_bh(&eu->lock);
 	/* The entry is visible before the condition is read again. */
 	smp_mb();
 	if (ready(u))
 		fanout_ucmd_fire(u, 0);
 	fanout_ucmd_put(u);
+	fput(file);
 	return -EIOCBQUEUED;
 }
 
@@ -539,6 +548,8 @@ static struct fanout_ucmd *fanout_ucmd_alloc(struct io_uring_cmd *cmd,
 	init_waitqueue_func_entry(&u->wqe, fanout_ucmd_wake);
 	u->cmd = cmd;
 	u->ep = ep;
+	/* The last put may come after the endpoint is gone. */
+	u->user = fanout_user_hold(ep->user);
 	u->op = op;
 	u->desc = d;
 	u->cmd_op = cmd->cmd_op;

@@ -2145,7 +2145,7 @@ static void uring_reap(struct worker *w)
 /*
  * A random IORING_OP_URING_CMD: mostly a command the ring runs with a
  * plausible argument, else junk, a mangled cmd_op, a non-zero reserved
- * field or a wild argument pointer. Completions are collected as they
+ * field or a wild argument pointer; now and then through io-wq. Completions are collected as they
  * come; the ring is replaced now and then with commands pending.
  */
 static void op_uring(struct worker *w, struct ep *ep)
@@ -2185,6 +2185,9 @@ static void op_uring(struct worker *w, struct ep *ep)
 			ucmd.arg = wild[below(w, ARRAY_SIZE(wild))];
 		memcpy(sqe->cmd, &ucmd, sizeof(ucmd));
 	}
+	/* Issued from an io-wq worker rather than inline. */
+	if (one_in(w, 8))
+		sqe->flags |= IOSQE_ASYNC;
 	if (io_uring_submit(&w->ring) == 1)
 		w->ring_pending++;
 	atomic_fetch_add(&w->sh->calls, 1);
