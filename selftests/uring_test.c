@@ -46,6 +46,65 @@ TEST_F(uring, call_one)
 	agents_stop(a, NMEMB, self->owner, self->name);
 }
 
+/* A call and a receive on a ring of @flags, then the ring closed. */
+static void ring_flavour(struct __test_metadata *_metadata, const char *name,
+			 int owner, unsigned int flags)
+{
+	struct io_uring_params p = { .flags = flags, .sq_thread_idle = 100 };
+	struct fanout_reply rep;
+	struct agent a[NMEMB];
+	struct io_uring ring;
+	struct fanout_recv r;
+	char in[16];
+	struct slot s;
+	void *data;
+	int ag;
+
+	ASSERT_EQ(0, io_uring_queue_init_params(8, &ring, &p));
+	ASSERT_EQ(0, agents_start(a, NMEMB - 1, name));
+	ag = fanout_test_agent(name, NMEMB - 1);
+	ASSERT_LE(0, ag);
+	memset(&r, 0, sizeof(r));
+	r.buf = (uintptr_t)in;
+	r.buf_len = sizeof(in);
+	slot_init(&s, 0, "fl");
+	fanout_prep_recv(io_uring_get_sqe(&ring), ag, &r);
+	fanout_prep_call(io_uring_get_sqe(&ring), owner, &s.c);
+	ASSERT_LE(0, io_uring_submit(&ring));
+	/* The receive takes the call's target for member 3, not answered. */
+	ASSERT_EQ(0, ring_reap(&ring, &data));
+	ASSERT_EQ(&r, data);
+	EXPECT_EQ(2, r.len);
+	EXPECT_EQ(0, memcmp(in, "fl", 2));
+	memset(&rep, 0, sizeof(rep));
+	rep.id = r.id;
+	ASSERT_EQ(0, fanout_reply(ag, &rep));
+	ASSERT_EQ(0, ring_reap(&ring, &data));
+	ASSERT_EQ(&s.c, data);
+	EXPECT_EQ(NMEMB, s.c.results.nreplied);
+	for (int i = 0; i < NMEMB - 1; i++)
+		EXPECT_TRUE(slot_echoed(&s, i, "fl"));
+	/* A receive left pending when the ring closes. */
+	fanout_prep_recv(io_uring_get_sqe(&ring), ag, &r);
+	ASSERT_LE(0, io_uring_submit(&ring));
+	io_uring_queue_exit(&ring);
+	agents_stop(a, NMEMB - 1, owner, name);
+	fanout_close(ag);
+}
+
+/* The same on a ring whose task work runs only when it waits. */
+TEST_F(uring, defer_taskrun_ring)
+{
+	ring_flavour(_metadata, self->name, self->owner,
+		     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+}
+
+/* The same on a ring whose submissions a kernel thread polls. */
+TEST_F(uring, sqpoll_ring)
+{
+	ring_flavour(_metadata, self->name, self->owner, IORING_SETUP_SQPOLL);
+}
+
 /* Sync and async calls, waits and sends interleaved on one endpoint. */
 TEST_F(uring, sync_async_interleaved)
 {
