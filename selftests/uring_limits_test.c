@@ -196,9 +196,7 @@ TEST_F(uring, sqe_recv_bad_buffer)
 	slot_init(&s, 1, "x");
 	ASSERT_EQ(0, fanout_send(self->owner, &s.c.send));
 	EXPECT_EQ(-EFAULT, ring_reap(&self->ring, NULL));
-	memset(&r, 0, sizeof(r));
-	r.buf = (uintptr_t)in;
-	r.buf_len = sizeof(in);
+	recv_init(&r, in, sizeof(in));
 	r.flags = FANOUT_RECV_NONBLOCK;
 	EXPECT_EQ(0, fanout_recv(ag, &r));
 	EXPECT_EQ(s.c.send.id, r.id);

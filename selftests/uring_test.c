@@ -64,9 +64,7 @@ static void ring_flavour(struct __test_metadata *_metadata, const char *name,
 	ASSERT_EQ(0, agents_start(a, NMEMB - 1, name));
 	ag = fanout_test_agent(name, NMEMB - 1);
 	ASSERT_LE(0, ag);
-	memset(&r, 0, sizeof(r));
-	r.buf = (uintptr_t)in;
-	r.buf_len = sizeof(in);
+	recv_init(&r, in, sizeof(in));
 	slot_init(&s, 0, "fl");
 	fanout_prep_recv(io_uring_get_sqe(&ring), ag, &r);
 	fanout_prep_call(io_uring_get_sqe(&ring), owner, &s.c);
@@ -165,8 +163,7 @@ TEST_F(uring, recv_and_reply_recv)
 	ag = fanout_test_agent(self->name, 0);
 	ASSERT_LE(0, ag);
 	memset(&rr, 0, sizeof(rr));
-	rr.recv.buf = (uintptr_t)in;
-	rr.recv.buf_len = sizeof(in);
+	recv_init(&rr.recv, in, sizeof(in));
 	/* Pending before anything is sent. */
 	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &rr.recv);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
@@ -181,9 +178,7 @@ TEST_F(uring, recv_and_reply_recv)
 	rr.reply.id = rr.recv.id;
 	rr.reply.buf = (uintptr_t)out;
 	rr.reply.len = agent_echo(out, sizeof(out), 0, in, rr.recv.len);
-	memset(&rr.recv, 0, sizeof(rr.recv));
-	rr.recv.buf = (uintptr_t)in;
-	rr.recv.buf_len = sizeof(in);
+	recv_init(&rr.recv, in, sizeof(in));
 	fanout_prep_reply_recv(io_uring_get_sqe(&self->ring), ag, &rr);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	memset(&s.c.wait, 0, sizeof(s.c.wait));
@@ -315,9 +310,7 @@ struct ring_agent {
 /* Queue the next reply-and-receive of slot @s (reply unless id 0). */
 static void member_rearm(struct io_uring *ring, struct member_slot *s)
 {
-	memset(&s->rr.recv, 0, sizeof(s->rr.recv));
-	s->rr.recv.buf = (uintptr_t)s->in;
-	s->rr.recv.buf_len = sizeof(s->in);
+	recv_init(&s->rr.recv, s->in, sizeof(s->in));
 	fanout_prep_reply_recv(io_uring_get_sqe(ring), s->fd, &s->rr);
 }
 
@@ -506,12 +499,8 @@ static void pending_child(const char *name, int ready)
 	ag = fanout_test_agent(name, 1);
 	if (coord < 0 || ag < 0 || io_uring_queue_init(8, &ring, 0))
 		_exit(1);
-	slot_init(&s, 1, "held");
-	r.buf = (uintptr_t)in;
-	r.buf_len = sizeof(in);
-	fanout_prep_call(io_uring_get_sqe(&ring), coord, &s.c);
-	fanout_prep_recv(io_uring_get_sqe(&ring), ag, &r);
-	if (io_uring_submit(&ring) != 2 || write(ready, "r", 1) != 1)
+	if (call_and_recv(&ring, coord, &s, "held", ag, &r, in,
+			  sizeof(in)) != 2 || write(ready, "r", 1) != 1)
 		_exit(1);
 	for (;;)
 		pause();
@@ -542,9 +531,7 @@ TEST_F(uring, sigkill_with_commands_pending)
 		pending_child(self->name, pipefd[1]);
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
 	/* The call reached the agent: it is pending in the child's ring. */
-	memset(&r, 0, sizeof(r));
-	r.buf = (uintptr_t)in;
-	r.buf_len = sizeof(in);
+	recv_init(&r, in, sizeof(in));
 	ASSERT_EQ(0, fanout_recv(holder, &r));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -578,16 +565,9 @@ TEST_F(uring, ring_closed_with_commands_pending)
 	ag = fanout_test_agent(self->name, 1);
 	ASSERT_LE(0, holder);
 	ASSERT_LE(0, ag);
-	slot_init(&s, 1, "held");
-	memset(&r, 0, sizeof(r));
-	r.buf = (uintptr_t)in;
-	r.buf_len = sizeof(in);
-	fanout_prep_call(io_uring_get_sqe(&self->ring), self->owner, &s.c);
-	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &r);
-	ASSERT_EQ(2, io_uring_submit(&self->ring));
-	memset(&hr, 0, sizeof(hr));
-	hr.buf = (uintptr_t)hin;
-	hr.buf_len = sizeof(hin);
+	ASSERT_EQ(2, call_and_recv(&self->ring, self->owner, &s, "held", ag,
+				   &r, in, sizeof(in)));
+	recv_init(&hr, hin, sizeof(hin));
 	ASSERT_EQ(0, fanout_recv(holder, &hr));
 	io_uring_queue_exit(&self->ring);
 	ASSERT_EQ(0, stats_reach(self->owner, 0, 2));
@@ -596,9 +576,7 @@ TEST_F(uring, ring_closed_with_commands_pending)
 	EXPECT_EQ(-ENOENT, fanout_reply(holder, &rep));
 	/* A new ring on the same endpoints. */
 	ASSERT_EQ(0, io_uring_queue_init(64, &self->ring, 0));
-	memset(&r, 0, sizeof(r));
-	r.buf = (uintptr_t)in;
-	r.buf_len = sizeof(in);
+	recv_init(&r, in, sizeof(in));
 	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &r);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	slot_init(&s2, 2, "again");
@@ -626,13 +604,8 @@ TEST_F(uring, group_destroyed_with_commands_pending)
 	ag = fanout_test_agent(self->name, 1);
 	ASSERT_LE(0, idle);
 	ASSERT_LE(0, ag);
-	slot_init(&s, 1, "queued");
-	memset(&r, 0, sizeof(r));
-	r.buf = (uintptr_t)in;
-	r.buf_len = sizeof(in);
-	fanout_prep_call(io_uring_get_sqe(&self->ring), self->owner, &s.c);
-	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &r);
-	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	ASSERT_EQ(2, call_and_recv(&self->ring, self->owner, &s, "queued", ag,
+				   &r, in, sizeof(in)));
 	ASSERT_EQ(0, fanout_group_destroy(self->owner, self->name));
 	for (int k = 0; k < 2; k++) {
 		void *data;

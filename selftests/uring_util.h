@@ -144,6 +144,29 @@ static inline int slot_echoed(const struct slot *s, int i, const char *payload)
 	       !memcmp(s->buf[i], want, n);
 }
 
+/* A receive into @buf of @len bytes, everything else 0. */
+static inline void recv_init(struct fanout_recv *r, void *buf, size_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->buf = (uintptr_t)buf;
+	r->buf_len = len;
+}
+
+/*
+ * Submit a call from @coord to member 0 (@s, payload @payload) and a
+ * receive on agent @ag into @buf: the number submitted.
+ */
+static inline int call_and_recv(struct io_uring *ring, int coord,
+				struct slot *s, const char *payload, int ag,
+				struct fanout_recv *r, char *buf, size_t len)
+{
+	slot_init(s, 1, payload);
+	recv_init(r, buf, len);
+	fanout_prep_call(io_uring_get_sqe(ring), coord, &s->c);
+	fanout_prep_recv(io_uring_get_sqe(ring), ag, r);
+	return io_uring_submit(ring);
+}
+
 FIXTURE(uring) {
 	char name[FANOUT_NAME_MAX];
 	int owner;
