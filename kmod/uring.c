@@ -32,6 +32,7 @@
  * task, fallback worker) copies nothing either.
  */
 #include <linux/file.h>
+#include <linux/hrtimer.h>
 #include <linux/io_uring.h>
 /* The command API has its own header since 6.7 (a Kbuild probe). */
 #ifdef FANOUT_HAVE_IO_URING_CMD_H
@@ -98,6 +99,7 @@ struct fanout_uring_op {
  * @node: in @ep->uring.cmds (@ep->uring.lock)
  * @cancel: complete with @res instead of going on (@ep->uring.lock)
  * @res: the cancel's result
+ * @timer: a call's or wait's %FANOUT_WAIT_TIMEOUT, while armed
  * @issuing: in ->uring_cmd, with @issue_flags
  * @issue_flags: io_uring's flags of the issue
  * @cmd: the io_uring command; valid while on @node
@@ -121,6 +123,7 @@ struct fanout_ucmd {
 	struct list_head node;
 	bool cancel;
 	int res;
+	struct hrtimer timer;
 	bool issuing;
 	unsigned int issue_flags;
 	struct io_uring_cmd *cmd;
@@ -243,6 +246,12 @@ static int fanout_ucmd_arm(struct fanout_ucmd *u, wait_queue_head_t *wq,
 	}
 	file = get_file(u->ep->file);
 	kref_get(&u->ref);
+	/* Its callback waits for this lock: it finds the entry armed. */
+	if (u->wait && (u->wait->flags & FANOUT_WAIT_TIMEOUT))
+		hrtimer_start(&u->timer,
+			      ns_to_ktime(min_t(u64, u->wait->timeout_ns,
+						KTIME_MAX)),
+			      HRTIMER_MODE_REL_SOFT);
 	u->wq = wq;
 	if (exclusive)
 		add_wait_queue_exclusive(wq, &u->wqe);
@@ -265,11 +274,20 @@ static bool fanout_ucmd_wait_ready(struct fanout_ucmd *u)
 	return fanout_request_wake_cond(u->req, u->wait->mode, u->wait->quorum);
 }
 
-/* A wait cannot time out on the ring, but may poll (timeout 0). */
-static int fanout_ucmd_timeout_check(const struct fanout_wait *w)
+/* Softirq: the wait's timeout passed; the task work answers -ETIME. */
+static enum hrtimer_restart fanout_ucmd_timer(struct hrtimer *timer)
 {
-	return (w->flags & FANOUT_WAIT_TIMEOUT) && w->timeout_ns ?
-	       -EOPNOTSUPP : 0;
+	struct fanout_ucmd *u = container_of(timer, struct fanout_ucmd, timer);
+
+	fanout_ucmd_fire(u, 0);
+	return HRTIMER_NORESTART;
+}
+
+/* The wait is over: its counts, and -ETIME unless its condition holds. */
+static int fanout_ucmd_wait_result(struct fanout_ucmd *u)
+{
+	fanout_wait_done(u->req, u->wait);
+	return fanout_ucmd_wait_ready(u) ? 0 : -ETIME;
 }
 
 /* Finish the wait now if its condition holds, else arm it. */
@@ -277,10 +295,9 @@ static int fanout_ucmd_wait_go(struct fanout_ucmd *u)
 {
 	if (fanout_ucmd_wait_ready(u))
 		return u->op->finish(u);
-	if (u->wait->flags & FANOUT_WAIT_TIMEOUT) {
-		fanout_wait_done(u->req, u->wait);
-		return -ETIME;
-	}
+	/* A timeout of 0 polls. */
+	if ((u->wait->flags & FANOUT_WAIT_TIMEOUT) && !u->wait->timeout_ns)
+		return u->op->finish(u);
 	return fanout_ucmd_arm(u, &u->req->wq, false, fanout_ucmd_wait_ready);
 }
 
@@ -289,16 +306,13 @@ static int fanout_ucmd_wait_start(struct fanout_ucmd *u)
 	int ret;
 
 	u->wait = &u->karg.wait;
-	ret = fanout_ucmd_timeout_check(u->wait);
-	if (!ret)
-		ret = fanout_wait_start(u->ep, u->wait, &u->req);
+	ret = fanout_wait_start(u->ep, u->wait, &u->req);
 	return ret ? ret : fanout_ucmd_wait_go(u);
 }
 
 static int fanout_ucmd_wait_finish(struct fanout_ucmd *u)
 {
-	fanout_wait_done(u->req, u->wait);
-	return 0;
+	return fanout_ucmd_wait_result(u);
 }
 
 static int fanout_ucmd_call_start(struct fanout_ucmd *u)
@@ -306,16 +320,14 @@ static int fanout_ucmd_call_start(struct fanout_ucmd *u)
 	int ret;
 
 	u->wait = &u->karg.call.wait;
-	ret = fanout_ucmd_timeout_check(u->wait);
-	if (!ret)
-		ret = fanout_call_start(u->ep, &u->karg.call, &u->req);
+	ret = fanout_call_start(u->ep, &u->karg.call, &u->req);
 	return ret ? ret : fanout_ucmd_wait_go(u);
 }
 
 static int fanout_ucmd_call_finish(struct fanout_ucmd *u)
 {
-	fanout_wait_done(u->req, u->wait);
-	return fanout_call_finish(u->req, &u->karg.call, 0);
+	return fanout_call_finish(u->req, &u->karg.call,
+				  fanout_ucmd_wait_result(u));
 }
 
 /* ---- receive and reply-and-receive ------------------------------------ */
@@ -408,6 +420,7 @@ static void fanout_ucmd_done(struct fanout_ucmd *u, int ret,
 {
 	struct io_uring_cmd *cmd = u->cmd;
 
+	hrtimer_cancel(&u->timer);
 	spin_lock_bh(&u->ep->uring.lock);
 	list_del_init(&u->node);
 	spin_unlock_bh(&u->ep->uring.lock);
@@ -546,6 +559,8 @@ static struct fanout_ucmd *fanout_ucmd_alloc(struct io_uring_cmd *cmd,
 	}
 	kref_init(&u->ref);
 	init_waitqueue_func_entry(&u->wqe, fanout_ucmd_wake);
+	hrtimer_init(&u->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	u->timer.function = fanout_ucmd_timer;
 	u->cmd = cmd;
 	u->ep = ep;
 	/* The last put may come after the endpoint is gone. */

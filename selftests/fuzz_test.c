@@ -2106,10 +2106,18 @@ static void uring_build(struct worker *w, unsigned long cmd, char *arg,
 		if (cmd == FANOUT_IOC_CALL) {
 			a->call.wait.mode = below(w, 2);
 			a->call.results.flags = below(w, 2);
+			if (one_in(w, 3)) {
+				a->call.wait.flags = FANOUT_WAIT_TIMEOUT;
+				a->call.wait.timeout_ns = below(w, 10000000);
+			}
 		}
 	} else if (cmd == FANOUT_IOC_WAIT) {
 		a->wait.id = id;
 		a->wait.mode = below(w, 2);
+		if (one_in(w, 3)) {
+			a->wait.flags = FANOUT_WAIT_TIMEOUT;
+			a->wait.timeout_ns = below(w, 10000000);
+		}
 	} else if (cmd == FANOUT_IOC_RECV || cmd == FANOUT_IOC_REPLY_RECV) {
 		struct fanout_recv *r = cmd == FANOUT_IOC_RECV ?
 					&a->recv : &a->rr.recv;

@@ -127,7 +127,7 @@ TEST_F(uring, sqe_call_reserved)
 				    &s.c));
 }
 
-/* A wait with a timeout on the ring (only a poll, timeout 0, is). */
+/* A wait on the ring whose timeout passes: the request goes on. */
 TEST_F(uring, sqe_wait_timeout)
 {
 	struct fanout_wait w = { 0 };
@@ -140,12 +140,32 @@ TEST_F(uring, sqe_wait_timeout)
 	w.id = s.c.send.id;
 	w.flags = FANOUT_WAIT_TIMEOUT;
 	w.timeout_ns = 1000000;
-	EXPECT_EQ(-EOPNOTSUPP, ring_run(&self->ring, self->owner,
-					FANOUT_IOC_WAIT, &w));
+	EXPECT_EQ(-ETIME, ring_run(&self->ring, self->owner, FANOUT_IOC_WAIT,
+				   &w));
+	EXPECT_EQ(1, w.ntargets);
+	EXPECT_EQ(0, w.nreplied + w.nfailed);
+	/* A timeout of 0 polls. */
 	w.timeout_ns = 0;
 	EXPECT_EQ(-ETIME, ring_run(&self->ring, self->owner, FANOUT_IOC_WAIT,
 				   &w));
 	EXPECT_EQ(0, fanout_release(self->owner, w.id));
+	fanout_close(idle);
+}
+
+/* A call on the ring whose wait times out: its id names the request. */
+TEST_F(uring, sqe_call_timeout)
+{
+	struct slot s;
+	int idle = fanout_test_agent(self->name, 0);
+
+	ASSERT_LE(0, idle);
+	slot_init(&s, 1, "x");
+	s.c.wait.flags = FANOUT_WAIT_TIMEOUT;
+	s.c.wait.timeout_ns = 1000000;
+	EXPECT_EQ(-ETIME, ring_run(&self->ring, self->owner, FANOUT_IOC_CALL,
+				   &s.c));
+	ASSERT_NE(0, s.c.send.id);
+	EXPECT_EQ(0, fanout_release(self->owner, s.c.send.id));
 	fanout_close(idle);
 }
 

@@ -34,6 +34,9 @@ TEST_F(uring, call_one)
 
 	ASSERT_EQ(0, agents_start(a, NMEMB, self->name));
 	slot_init(&s, 0, "one");
+	/* A timeout that does not pass. */
+	s.c.wait.flags = FANOUT_WAIT_TIMEOUT;
+	s.c.wait.timeout_ns = 60ULL * 1000 * 1000 * 1000;
 	fanout_prep_call(io_uring_get_sqe(&self->ring), self->owner, &s.c);
 	ASSERT_EQ(0, ring_reap(&self->ring, &data));
 	EXPECT_EQ(&s.c, data);
