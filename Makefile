@@ -47,6 +47,8 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_A := $(BUILD)/lib/libfanout.a
 LIB_SO := $(BUILD)/lib/$(LIB_SONAME)
+# lib/uring.c: what a program linking libfanout.a statically needs too.
+LIB_LIBS := -luring
 
 TEST_SRCS := $(sort $(wildcard selftests/*_test.c))
 TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
@@ -128,7 +130,7 @@ checkpatch: $(CHECKPATCH)
 
 lib: $(LIB_A) $(LIB_SO) $(BUILD)/lib/fanout.pc
 
-$(BUILD)/lib/%.o: lib/%.c lib/include/libfanout.h include/uapi/linux/fanout.h
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/include/*.h) include/uapi/linux/fanout.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden $(UAPI_INC) \
 		$(LIB_INC) -c -o $@ $<
@@ -138,7 +140,8 @@ $(LIB_A): $(LIB_OBJS)
 
 $(LIB_SO): $(LIB_OBJS) lib/libfanout.map
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
-		-Wl,--version-script=lib/libfanout.map -o $@ $(LIB_OBJS)
+		-Wl,--version-script=lib/libfanout.map -o $@ $(LIB_OBJS) \
+		$(LIB_LIBS)
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libfanout.so
 
 $(BUILD)/lib/fanout.pc: lib/fanout.pc.in
@@ -150,33 +153,34 @@ tests: $(TESTS)
 
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_A) $(HARNESS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A)
+	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A) $(LIB_LIBS)
 
 tools: $(TOOLS)
 
 $(BUILD)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
-		-pthread -o $@ $< $(LIB_A)
+		-pthread -o $@ $< $(LIB_A) $(LIB_LIBS)
 
 # fanout-bench: the driver and one file per kind of row (tools/bench/).
 $(BUILD)/tools/fanout-bench: $(BENCH_SRCS) tools/bench/bench.h $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
-		-pthread -o $@ $(BENCH_SRCS) $(LIB_A)
+		-pthread -o $@ $(BENCH_SRCS) $(LIB_A) $(LIB_LIBS)
 
 examples: $(EXAMPLES)
 
 $(BUILD)/examples/%: examples/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
-		-pthread -o $@ $< $(LIB_A)
+		-pthread -o $@ $< $(LIB_A) $(LIB_LIBS)
 
 # ---- the table of bad inputs -------------------------------------------
 
 # Documentation/bad-inputs.rst is generated from these tests.
 ERRTABLE_TESTS := selftests/limits_test.c selftests/perm_test.c \
-	selftests/user_limits_test.c selftests/device_test.c
+	selftests/user_limits_test.c selftests/device_test.c \
+	selftests/uring_limits_test.c
 ERRTABLE := Documentation/bad-inputs.rst
 
 .PHONY: errtable errtable-check
@@ -271,7 +275,8 @@ install: lib
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libfanout.so.$(LIB_SO_VERSION)
 	ln -sf libfanout.so.$(LIB_SO_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libfanout.so
-	install -m 644 lib/include/libfanout.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 lib/include/libfanout.h lib/include/libfanout_uring.h \
+		$(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 include/uapi/linux/fanout.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
 		-e 's|^libdir=.*|libdir=$(LIBDIR)|' \

@@ -171,7 +171,7 @@ void fanout_recv_clear(struct fanout_recv *r)
 	r->member = 0;
 }
 
-static int fanout_recv_check(const struct fanout_recv *r)
+int fanout_recv_check(const struct fanout_recv *r)
 {
 	if (r->flags & ~FANOUT_RECV_FLAGS)
 		return -EINVAL;
@@ -246,9 +246,8 @@ static void fanout_untake(struct fanout_group *g, struct fanout_endpoint *ep,
  * Whether a receive of @ep, which was joined as @member and bound to
  * @amq, should stop waiting: something to take, or its state changed.
  */
-static bool fanout_recv_ready(struct fanout_group *g,
-			      struct fanout_endpoint *ep, s32 member,
-			      struct fanout_amq *amq)
+bool fanout_recv_ready(struct fanout_group *g, struct fanout_endpoint *ep,
+		       s32 member, struct fanout_amq *amq)
 {
 	bool ready;
 
@@ -259,11 +258,52 @@ static bool fanout_recv_ready(struct fanout_group *g,
 	return ready;
 }
 
-/*
- * Sleep until @ep may take something; -ERESTARTSYS on a signal. An
- * unbound agent waits, exclusively, for a ready queue of its member; a
- * bound one for the next request of its conversation, on its own queue.
+/**
+ * fanout_recv_wq() - where a receive of @ep waits for something to take
+ * @g: the group
+ * @ep: the agent
+ * @member: out: its member index, -1 when not joined (then NULL)
+ * @amq: out: the AMQ it is bound to, or NULL
+ *
+ * An unbound agent waits, exclusively, for a ready queue of its member;
+ * a bound one for the next request of its conversation, on its own
+ * queue.
+ * Return: the wait queue, or NULL when @ep is not joined.
  */
+wait_queue_head_t *fanout_recv_wq(struct fanout_group *g,
+				  struct fanout_endpoint *ep, s32 *member,
+				  struct fanout_amq **amq)
+{
+	spin_lock_bh(&g->lock);
+	*member = ep->member;
+	*amq = ep->amq;
+	spin_unlock_bh(&g->lock);
+	if (*member < 0)
+		return NULL;
+	return *amq ? &ep->wq : &g->members[*member].wq;
+}
+
+/**
+ * fanout_recv_pass_on() - pass on a wake-up a receive will not use
+ * @g: the group
+ * @ep: the agent
+ * @member: its member index when it started waiting
+ * @amq: its AMQ then (NULL: it waited as an unbound, exclusive waiter)
+ * @unused: the receive stops without taking (interrupted, cancelled)
+ *
+ * An unbound waiter may have consumed a wake-up of its member: passed on
+ * when it will not use it, or when another task of its endpoint bound
+ * the endpoint to a conversation meanwhile.
+ */
+void fanout_recv_pass_on(struct fanout_group *g, struct fanout_endpoint *ep,
+			 s32 member, struct fanout_amq *amq, bool unused)
+{
+	if (!amq && (unused || READ_ONCE(ep->amq)) &&
+	    !list_empty_careful(&g->members[member].ready))
+		wake_up(&g->members[member].wq);
+}
+
+/* Sleep until @ep may take something; -ERESTARTSYS on a signal. */
 static int fanout_recv_sleep(struct fanout_group *g,
 			     struct fanout_endpoint *ep)
 {
@@ -273,13 +313,9 @@ static int fanout_recv_sleep(struct fanout_group *g,
 	s32 member;
 	int ret = 0;
 
-	spin_lock_bh(&g->lock);
-	member = ep->member;
-	amq = ep->amq;
-	spin_unlock_bh(&g->lock);
-	if (member < 0)
+	wq = fanout_recv_wq(g, ep, &member, &amq);
+	if (!wq)
 		return -ENOTCONN;
-	wq = amq ? &ep->wq : &g->members[member].wq;
 	for (;;) {
 		if (amq)
 			prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
@@ -295,38 +331,26 @@ static int fanout_recv_sleep(struct fanout_group *g,
 		schedule();
 	}
 	finish_wait(wq, &wait);
-	/*
-	 * Pass on a wake-up this task may have consumed as an unbound
-	 * waiter but will not use: it was interrupted, or another task of
-	 * its endpoint bound the endpoint to a conversation meanwhile.
-	 */
-	if (!amq && (ret || READ_ONCE(ep->amq)) &&
-	    !list_empty_careful(&g->members[member].ready))
-		wake_up(wq);
+	fanout_recv_pass_on(g, ep, member, amq, ret);
 	return ret;
 }
 
-int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r)
+/**
+ * fanout_recv_try() - take and deliver the next request, never blocking
+ * @ep: the agent
+ * @r: the receive, checked
+ *
+ * Return: 0, -EAGAIN when nothing is queued for @ep, or the error of the
+ * receive.
+ */
+int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r)
 {
 	struct fanout_group *g = fanout_ep_group(ep);
-	struct fanout_target *t;
 	struct fanout_request *req;
-	bool nonblock;
-	int ret;
+	struct fanout_target *t;
+	int ret = 0;
 
-	ret = fanout_recv_check(r);
-	if (ret)
-		return ret;
-	nonblock = (r->flags & FANOUT_RECV_NONBLOCK) ||
-		   (ep->file->f_flags & O_NONBLOCK);
-	for (;;) {
-		t = fanout_take(g, ep, r, &ret);
-		if (t || ret != -EAGAIN || nonblock)
-			break;
-		ret = fanout_recv_sleep(g, ep);
-		if (ret)
-			return ret;
-	}
+	t = fanout_take(g, ep, r, &ret);
 	if (!t)
 		return ret;
 	req = t->req;
@@ -342,6 +366,32 @@ int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r)
 	}
 	fanout_request_put(req);
 	return ret;
+}
+
+/* Whether a receive of @ep must not block. */
+bool fanout_recv_nonblock(struct fanout_endpoint *ep,
+			  const struct fanout_recv *r)
+{
+	return (r->flags & FANOUT_RECV_NONBLOCK) ||
+	       (ep->file->f_flags & O_NONBLOCK);
+}
+
+int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	int ret;
+
+	ret = fanout_recv_check(r);
+	if (ret)
+		return ret;
+	for (;;) {
+		ret = fanout_recv_try(ep, r);
+		if (ret != -EAGAIN || fanout_recv_nonblock(ep, r))
+			return ret;
+		ret = fanout_recv_sleep(g, ep);
+		if (ret)
+			return ret;
+	}
 }
 
 /* The target of request @req for member @member, by binary search. */
@@ -471,12 +521,13 @@ int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
 }
 
 /*
- * Reply (unless @rr->reply.id is 0), then receive. An accepted reply is
- * marked by clearing @rr->reply.id, so a caller can tell which half an
- * error belongs to, and the call is never restarted with the reply done.
+ * The reply half of a reply-and-receive (unless @rr->reply.id is 0),
+ * after checking the receive half. An accepted reply is marked by
+ * clearing @rr->reply.id, so a caller can tell which half an error
+ * belongs to, and the call is never restarted with the reply done.
  */
-int fanout_reply_recv(struct fanout_endpoint *ep,
-		      struct fanout_reply_recv *rr)
+int fanout_reply_recv_reply(struct fanout_endpoint *ep,
+			    struct fanout_reply_recv *rr)
 {
 	int ret;
 
@@ -489,6 +540,17 @@ int fanout_reply_recv(struct fanout_endpoint *ep,
 			return ret;
 		rr->reply.id = 0;
 	}
+	return 0;
+}
+
+int fanout_reply_recv(struct fanout_endpoint *ep,
+		      struct fanout_reply_recv *rr)
+{
+	int ret;
+
+	ret = fanout_reply_recv_reply(ep, rr);
+	if (ret)
+		return ret;
 	ret = fanout_recv(ep, &rr->recv);
 	return ret == -ERESTARTSYS ? -EINTR : ret;
 }

@@ -40,10 +40,12 @@
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 struct dentry;
 struct file;
+struct io_uring_cmd;
 struct fanout_user;
 struct net;
 struct poll_table_struct;
@@ -275,6 +277,21 @@ struct fanout_group {
 };
 
 /**
+ * struct fanout_ep_uring - an endpoint's pending io_uring commands
+ * @lock: protects @cmds, each command's armed wait queue and cancel
+ *	mark (uring.c); nests outside the wait queue locks, never with the
+ *	group lock
+ * @cmds: pending commands (struct fanout_ucmd, uring.c)
+ * @monitor: without a cancel hook in io_uring (before 6.7), completes
+ *	the commands of an exiting submitter or a closed ring
+ */
+struct fanout_ep_uring {
+	spinlock_t lock; /* see above */
+	struct list_head cmds;
+	struct delayed_work monitor;
+};
+
+/**
  * struct fanout_endpoint - one open file of /dev/fanout
  * @lock: serialises binding and membership changes of this endpoint
  * @group: the bound group; set once under @lock, then read freely
@@ -287,6 +304,7 @@ struct fanout_group {
  *	pollers
  * @taken: targets taken and not yet answered (group lock)
  * @requests: requests sent and not yet released (group lock)
+ * @uring: its pending io_uring commands
  *
  * An endpoint is a coordinator, an agent, or both.
  */
@@ -301,7 +319,58 @@ struct fanout_endpoint {
 	wait_queue_head_t wq;
 	struct list_head taken;
 	struct list_head requests;
+	struct fanout_ep_uring uring;
 };
+
+/* The kernel copy of any ioctl argument structure. */
+union fanout_ioctl_arg {
+	struct fanout_version version;
+	struct fanout_group_params params;
+	struct fanout_group_name name;
+	struct fanout_group_stats stats;
+	struct fanout_join join;
+	struct fanout_recv recv;
+	struct fanout_reply reply;
+	struct fanout_reply_recv reply_recv;
+	struct fanout_send send;
+	struct fanout_wait wait;
+	struct fanout_call call;
+	struct fanout_results results;
+	struct fanout_id id;
+};
+
+/**
+ * struct fanout_ioctl_desc - how one ioctl is decoded
+ * @cmd: the ioctl number; its size field is the kernel's structure size
+ * @handler: does the work on the kernel copy of the argument
+ * @clear: resets the structure's outputs before anything is decided, so
+ *	that a command which starts nothing hands back no id (NULL: none)
+ * @undo: takes back what @handler started (it returned the last
+ *	argument) when its answer cannot be written to the caller's
+ *	structure (NULL: nothing to take back)
+ * @bound: the endpoint must be bound to a group (-EBADFD otherwise)
+ * @min_size: size of the structure's first ABI version, when it has
+ *	grown since; 0 while the first version is the only one
+ */
+struct fanout_ioctl_desc {
+	unsigned int cmd;
+	int (*handler)(struct fanout_endpoint *ep, void *arg);
+	void (*clear)(void *arg);
+	void (*undo)(struct fanout_endpoint *ep, void *arg, int ret);
+	bool bound;
+	size_t min_size;
+};
+
+/* main.c */
+const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd);
+int fanout_ioctl_decode(struct fanout_endpoint *ep,
+			const struct fanout_ioctl_desc *desc, unsigned int cmd,
+			void __user *uarg, union fanout_ioctl_arg *karg);
+int fanout_ioctl_bound(struct fanout_endpoint *ep,
+		       const struct fanout_ioctl_desc *desc);
+int fanout_ioctl_answer(struct fanout_endpoint *ep,
+			const struct fanout_ioctl_desc *desc, unsigned int cmd,
+			void __user *uarg, union fanout_ioctl_arg *karg, int ret);
 
 /* mem.c */
 void *fanout_zalloc(size_t size);
@@ -372,6 +441,15 @@ void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s,
 		      int ret);
 void fanout_call_undo(struct fanout_endpoint *ep, struct fanout_call *c,
 		      int ret);
+bool fanout_request_wake_cond(const struct fanout_request *req, u32 mode,
+			      u32 quorum);
+int fanout_wait_start(struct fanout_endpoint *ep, struct fanout_wait *w,
+		      struct fanout_request **reqp);
+void fanout_wait_done(struct fanout_request *req, struct fanout_wait *w);
+int fanout_call_start(struct fanout_endpoint *ep, struct fanout_call *c,
+		      struct fanout_request **reqp);
+int fanout_call_finish(struct fanout_request *req, struct fanout_call *c,
+		       int ret);
 
 /* user.c */
 struct fanout_user *fanout_user_get(void);
@@ -404,5 +482,23 @@ void fanout_join_undo(struct fanout_endpoint *ep, struct fanout_join *j,
 __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 			   struct poll_table_struct *wait);
 void fanout_agent_release(struct fanout_endpoint *ep);
+int fanout_recv_check(const struct fanout_recv *r);
+bool fanout_recv_nonblock(struct fanout_endpoint *ep,
+			  const struct fanout_recv *r);
+int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r);
+wait_queue_head_t *fanout_recv_wq(struct fanout_group *g,
+				  struct fanout_endpoint *ep, s32 *member,
+				  struct fanout_amq **amq);
+bool fanout_recv_ready(struct fanout_group *g, struct fanout_endpoint *ep,
+		       s32 member, struct fanout_amq *amq);
+void fanout_recv_pass_on(struct fanout_group *g, struct fanout_endpoint *ep,
+			 s32 member, struct fanout_amq *amq, bool unused);
+int fanout_reply_recv_reply(struct fanout_endpoint *ep,
+			    struct fanout_reply_recv *rr);
+
+/* uring.c */
+void fanout_uring_init(struct fanout_endpoint *ep);
+void fanout_uring_release(struct fanout_endpoint *ep);
+int fanout_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 
 #endif /* _FANOUT_H */

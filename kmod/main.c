@@ -22,45 +22,6 @@ unsigned int fanout_max_pending = 8192;
 module_param_named(max_pending, fanout_max_pending, uint, 0444);
 MODULE_PARM_DESC(max_pending, "Default cap on unreleased requests per group");
 
-/* Largest ioctl argument structure handled on the stack. */
-union fanout_ioctl_arg {
-	struct fanout_version version;
-	struct fanout_group_params params;
-	struct fanout_group_name name;
-	struct fanout_group_stats stats;
-	struct fanout_join join;
-	struct fanout_recv recv;
-	struct fanout_reply reply;
-	struct fanout_reply_recv reply_recv;
-	struct fanout_send send;
-	struct fanout_wait wait;
-	struct fanout_call call;
-	struct fanout_results results;
-	struct fanout_id id;
-};
-
-/**
- * struct fanout_ioctl_desc - how one ioctl is decoded
- * @cmd: the ioctl number; its size field is the kernel's structure size
- * @handler: does the work on the kernel copy of the argument
- * @clear: resets the structure's outputs before anything is decided, so
- *	that a command which starts nothing hands back no id (NULL: none)
- * @undo: takes back what @handler started (it returned the last
- *	argument) when its answer cannot be written to the caller's
- *	structure (NULL: nothing to take back)
- * @bound: the endpoint must be bound to a group (-EBADFD otherwise)
- * @min_size: size of the structure's first ABI version, when it has
- *	grown since; 0 while the first version is the only one
- */
-struct fanout_ioctl_desc {
-	unsigned int cmd;
-	int (*handler)(struct fanout_endpoint *ep, void *arg);
-	void (*clear)(void *arg);
-	void (*undo)(struct fanout_endpoint *ep, void *arg, int ret);
-	bool bound;
-	size_t min_size;
-};
-
 static int fanout_ioc_version(struct fanout_endpoint *ep, void *arg)
 {
 	struct fanout_version *v = arg;
@@ -69,7 +30,7 @@ static int fanout_ioc_version(struct fanout_endpoint *ep, void *arg)
 	v->max_members = FANOUT_MEMBERS_MAX;
 	v->max_payload = fanout_max_payload;
 	v->max_pending = fanout_max_pending;
-	v->features = FANOUT_FEATURE_AMQ;
+	v->features = FANOUT_FEATURE_AMQ | FANOUT_FEATURE_URING;
 	return 0;
 }
 
@@ -158,7 +119,7 @@ static const struct fanout_ioctl_desc fanout_ioctls[] = {
 	  .bound = true },
 };
 
-static const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
+const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
 {
 	unsigned int i;
 
@@ -175,24 +136,94 @@ static const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd)
 }
 
 /**
+ * fanout_ioctl_decode() - copy in and check one ioctl-style command
+ * @ep: the endpoint
+ * @desc: the command, from fanout_ioctl_lookup()
+ * @cmd: ioctl number; its size field is the caller's structure size
+ * @uarg: user address of the argument
+ * @karg: out: the kernel copy of the argument, its outputs cleared
+ *
+ * The caller's structure may be larger than ours (its tail must be zero)
+ * or smaller, down to the structure's first ABI version (the missing
+ * fields read as zero).
+ *
+ * Nothing is started that the caller cannot be told of: a command that
+ * both reads and returns its structure first writes it back unchanged,
+ * so an argument in memory the caller cannot write fails with -EFAULT
+ * before anything happens.
+ *
+ * Return: 0; -EINVAL for a short structure, -E2BIG for a non-zero
+ * unknown tail, -EFAULT. Errors here are not copied back.
+ */
+int fanout_ioctl_decode(struct fanout_endpoint *ep,
+			const struct fanout_ioctl_desc *desc, unsigned int cmd,
+			void __user *uarg, union fanout_ioctl_arg *karg)
+{
+	size_t usize = _IOC_SIZE(cmd);
+	size_t ksize = _IOC_SIZE(desc->cmd);
+	int ret;
+
+	if (usize < (desc->min_size ?: ksize))
+		return -EINVAL;
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(karg, ksize, uarg, usize);
+		if (ret)
+			return ret;
+		/* The probe described above. */
+		if ((_IOC_DIR(cmd) & _IOC_READ) &&
+		    copy_to_user(uarg, karg, min(usize, ksize)))
+			return -EFAULT;
+	} else {
+		memset(karg, 0, ksize);
+	}
+	if (desc->clear)
+		desc->clear(karg);
+	return 0;
+}
+
+/**
+ * fanout_ioctl_answer() - copy a command's structure back to the caller
+ * @ep: the endpoint
+ * @desc: the command
+ * @cmd: ioctl number, as for fanout_ioctl_decode()
+ * @uarg: user address of the argument
+ * @karg: the kernel copy, as the handler left it
+ * @ret: the handler's result
+ *
+ * The structure is copied back for commands that return data, even on
+ * error, so that outputs such as a request id reach the caller of an
+ * interrupted call. Should the write-back fail (another thread took the
+ * mapping away meanwhile), @desc->undo takes back what the handler
+ * started: a received request goes back to its queue, a sent one is
+ * released.
+ *
+ * Return: @ret, or -EFAULT.
+ */
+int fanout_ioctl_answer(struct fanout_endpoint *ep,
+			const struct fanout_ioctl_desc *desc, unsigned int cmd,
+			void __user *uarg, union fanout_ioctl_arg *karg, int ret)
+{
+	size_t usize = _IOC_SIZE(cmd);
+	size_t copy = min_t(size_t, usize, _IOC_SIZE(desc->cmd));
+
+	if (!(_IOC_DIR(cmd) & _IOC_READ))
+		return ret;
+	if (copy_to_user(uarg, karg, copy) ||
+	    clear_user(uarg + copy, usize - copy)) {
+		if (desc->undo)
+			desc->undo(ep, karg, ret);
+		return -EFAULT;
+	}
+	return ret;
+}
+
+/**
  * fanout_ioctl_run() - decode, run and answer one ioctl-style command
  * @ep: the endpoint
  * @cmd: ioctl number; its size field is the caller's structure size
  * @uarg: user address of the argument
  *
- * The caller's structure may be larger than ours (its tail must be zero)
- * or smaller, down to the structure's first ABI version (the missing
- * fields read as zero). The structure is copied
- * back for commands that return data, even on error, so that outputs
- * such as a request id reach the caller of an interrupted call.
- *
- * Nothing is started that the caller cannot be told of: a command that
- * both reads and returns its structure first writes it back unchanged,
- * so an argument in memory the caller cannot write fails with -EFAULT
- * before anything happens. Should the final write-back still fail
- * (another thread took the mapping away meanwhile), @desc->undo takes
- * back what the handler started: a received request goes back to its
- * queue, a sent one is released.
+ * See fanout_ioctl_decode() and fanout_ioctl_answer().
  *
  * Return: the handler's result, -ENOTTY for an unknown command, -EBADFD
  * for an operation on a group from an unbound endpoint, -EINVAL
@@ -203,44 +234,27 @@ static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
 {
 	const struct fanout_ioctl_desc *desc = fanout_ioctl_lookup(cmd);
 	union fanout_ioctl_arg karg;
-	size_t usize = _IOC_SIZE(cmd);
-	size_t ksize, copy;
 	int ret;
 
 	if (!desc)
 		return -ENOTTY;
-	ksize = _IOC_SIZE(desc->cmd);
-	if (usize < (desc->min_size ?: ksize))
-		return -EINVAL;
-	copy = min(usize, ksize);
-	if (_IOC_DIR(cmd) & _IOC_WRITE) {
-		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
-		if (ret)
-			return ret;
-		/* The probe described above. */
-		if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &karg, copy))
-			return -EFAULT;
-	} else {
-		memset(&karg, 0, ksize);
-	}
-
-	if (desc->clear)
-		desc->clear(&karg);
-	/* Refused like a handler's error: the structure is still copied back. */
-	if (desc->bound && !fanout_ep_group(ep))
-		ret = -EBADFD;
-	else
+	ret = fanout_ioctl_decode(ep, desc, cmd, uarg, &karg);
+	if (ret)
+		return ret;
+	ret = fanout_ioctl_bound(ep, desc);
+	if (!ret)
 		ret = desc->handler(ep, &karg);
+	return fanout_ioctl_answer(ep, desc, cmd, uarg, &karg, ret);
+}
 
-	if (_IOC_DIR(cmd) & _IOC_READ) {
-		if (copy_to_user(uarg, &karg, copy) ||
-		    clear_user(uarg + copy, usize - copy)) {
-			if (desc->undo)
-				desc->undo(ep, &karg, ret);
-			return -EFAULT;
-		}
-	}
-	return ret;
+/*
+ * Refused like a handler's error (the structure is still copied back):
+ * an operation on a group from an unbound endpoint, -EBADFD.
+ */
+int fanout_ioctl_bound(struct fanout_endpoint *ep,
+		       const struct fanout_ioctl_desc *desc)
+{
+	return desc->bound && !fanout_ep_group(ep) ? -EBADFD : 0;
 }
 
 static long fanout_ioctl(struct file *file, unsigned int cmd,
@@ -267,6 +281,7 @@ static int fanout_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&ep->wq);
 	INIT_LIST_HEAD(&ep->taken);
 	INIT_LIST_HEAD(&ep->requests);
+	fanout_uring_init(ep);
 	file->private_data = ep;
 	return nonseekable_open(inode, file);
 }
@@ -275,6 +290,7 @@ static int fanout_release(struct inode *inode, struct file *file)
 {
 	struct fanout_endpoint *ep = file->private_data;
 
+	fanout_uring_release(ep);
 	if (ep->group) {
 		fanout_agent_release(ep);
 		fanout_release_owned(ep);
@@ -298,6 +314,7 @@ static const struct file_operations fanout_fops = {
 	.poll		= fanout_poll,
 	.unlocked_ioctl	= fanout_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= fanout_uring_cmd,
 };
 
 static struct miscdevice fanout_misc = {

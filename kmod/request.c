@@ -142,8 +142,17 @@ static bool fanout_request_settled(const struct fanout_request *req)
 	       req->ntargets;
 }
 
-static bool fanout_wake_cond(const struct fanout_request *req, u32 mode,
-			     u32 quorum)
+/**
+ * fanout_request_wake_cond() - whether a waiter of @req may stop waiting
+ * @req: the request
+ * @mode: enum fanout_wait_mode
+ * @quorum: replies wanted with %FANOUT_WAIT_QUORUM
+ *
+ * Lockless: reads the counters the group lock updates.
+ * Return: true once the wake condition holds.
+ */
+bool fanout_request_wake_cond(const struct fanout_request *req, u32 mode,
+			      u32 quorum)
 {
 	if (fanout_request_settled(req))
 		return true;
@@ -177,7 +186,7 @@ static int fanout_waiter_wake(struct wait_queue_entry *wqe, unsigned int mode,
 {
 	struct fanout_waiter *w = container_of(wqe, struct fanout_waiter, wqe);
 
-	if (!fanout_wake_cond(w->req, w->mode, w->quorum))
+	if (!fanout_request_wake_cond(w->req, w->mode, w->quorum))
 		return 0;
 	trace_fanout_wake(w->req, w->mode, w->quorum);
 	return default_wake_function(wqe, mode, sync, key);
@@ -573,7 +582,7 @@ static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 	add_wait_queue(&req->wq, &waiter.wqe);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (fanout_wake_cond(req, w->mode, w->quorum))
+		if (fanout_request_wake_cond(req, w->mode, w->quorum))
 			break;
 		if (signal_pending(current)) {
 			ret = -EINTR;
@@ -584,18 +593,43 @@ static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 		} else if (!schedule_hrtimeout_range(&expires,
 						     current->timer_slack_ns,
 						     HRTIMER_MODE_ABS)) {
-			ret = fanout_wake_cond(req, w->mode, w->quorum) ?
+			ret = fanout_request_wake_cond(req, w->mode, w->quorum) ?
 			      0 : -ETIME;
 			break;
 		}
 	}
 	__set_current_state(TASK_RUNNING);
 	remove_wait_queue(&req->wq, &waiter.wqe);
+	fanout_wait_done(req, w);
+	return ret;
+}
 
+/* The counts a wait answers with, once it ended. */
+void fanout_wait_done(struct fanout_request *req, struct fanout_wait *w)
+{
 	w->ntargets = req->ntargets;
 	w->nreplied = READ_ONCE(req->nreplied);
 	w->nfailed = READ_ONCE(req->nfailed);
-	return ret;
+}
+
+/**
+ * fanout_wait_start() - check a wait and find its request
+ * @ep: the endpoint
+ * @w: the wait
+ * @reqp: out: the request, with a reference
+ *
+ * Return: 0, -EINVAL for a bad @w, -ENOENT for an unknown request.
+ */
+int fanout_wait_start(struct fanout_endpoint *ep, struct fanout_wait *w,
+		      struct fanout_request **reqp)
+{
+	int ret;
+
+	ret = fanout_wait_check(w);
+	if (ret)
+		return ret;
+	*reqp = fanout_request_get(ep, w->id);
+	return *reqp ? 0 : -ENOENT;
 }
 
 int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w)
@@ -603,12 +637,9 @@ int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w)
 	struct fanout_request *req;
 	int ret;
 
-	ret = fanout_wait_check(w);
+	ret = fanout_wait_start(ep, w, &req);
 	if (ret)
 		return ret;
-	req = fanout_request_get(ep, w->id);
-	if (!req)
-		return -ENOENT;
 	ret = fanout_wait_on(req, w);
 	fanout_request_put(req);
 	return ret;
@@ -751,9 +782,18 @@ void fanout_call_clear(struct fanout_call *c)
 	c->results.nfailed = 0;
 }
 
-int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
+/**
+ * fanout_call_start() - the send half of a call
+ * @ep: the endpoint
+ * @c: the call
+ * @reqp: out: the request sent, with a reference
+ *
+ * Return: 0, or the send's error; -ENOENT when the request was released
+ * by another thread before it could be waited for.
+ */
+int fanout_call_start(struct fanout_endpoint *ep, struct fanout_call *c,
+		      struct fanout_request **reqp)
 {
-	struct fanout_request *req;
 	int ret;
 
 	ret = fanout_wait_check(&c->wait);
@@ -767,12 +807,34 @@ int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
 		return ret;
 	c->wait.id = c->send.id;
 	c->results.id = c->send.id;
-	req = fanout_request_get(ep, c->send.id);
-	if (!req)
-		return -ENOENT;
+	*reqp = fanout_request_get(ep, c->send.id);
+	return *reqp ? 0 : -ENOENT;
+}
+
+/**
+ * fanout_call_finish() - the results half of a call, once its wait ended
+ * @req: the request
+ * @c: the call
+ * @ret: the wait's result
+ *
+ * Return: @ret, or the results' error after a successful wait.
+ */
+int fanout_call_finish(struct fanout_request *req, struct fanout_call *c,
+		       int ret)
+{
+	return ret ? ret : fanout_results_read(req, &c->results);
+}
+
+int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
+{
+	struct fanout_request *req;
+	int ret;
+
+	ret = fanout_call_start(ep, c, &req);
+	if (ret)
+		return ret;
 	ret = fanout_wait_on(req, &c->wait);
-	if (!ret)
-		ret = fanout_results_read(req, &c->results);
+	ret = fanout_call_finish(req, c, ret);
 	fanout_request_put(req);
 	return ret;
 }

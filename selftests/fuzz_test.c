@@ -52,6 +52,7 @@
 #include "kselftest_harness.h"
 #include "fanout_util.h"
 #include "fuzz.h"
+#include "libfanout_uring.h"
 
 #define NWORKERS	4	/* fuzzing processes */
 #define NNAMES		5	/* group names they share */
@@ -69,6 +70,8 @@
 #define SLICE		1024	/* ...of this size */
 #define RSLICES		8	/* reply slices of a RESULTS array... */
 #define RSLICE		8192	/* ...of this size */
+#define URING_SLOTS	16	/* io_uring commands a worker keeps pending */
+#define URING_ARG	512	/* bytes of one command's argument area */
 #define DEFAULT_ITER	20000
 #define DEFAULT_SEED	1
 
@@ -79,6 +82,7 @@ enum op_id {
 	OP_JOIN, OP_LEAVE, OP_RECV, OP_REPLY, OP_REPLY_RECV,
 	OP_SEND, OP_WAIT, OP_CALL, OP_RESULTS, OP_CANCEL, OP_RELEASE,
 	OP_BADCMD, OP_CYCLE, OP_POLL, OP_NONBLOCK, OP_NETNS, OP_TWIN, OP_NAP,
+	OP_URING,
 	NOPS
 };
 
@@ -174,6 +178,14 @@ struct worker {
 	size_t last_usize;
 	char log[LOGLINES][320];
 	unsigned int logpos;
+	/* io_uring: a ring and an endpoint only OP_URING uses */
+	struct io_uring ring;
+	pid_t ring_pid;		/* the process that set it up, or 0 */
+	int ring_fd;		/* its endpoint, -1: none */
+	int ring_pending;	/* commands submitted, CQE not seen */
+	unsigned int ring_next;
+	char uarg[URING_SLOTS][URING_ARG];
+	char ubuf[URING_SLOTS][256];
 };
 
 enum { PLACE_GOOD, PLACE_RDONLY, PLACE_BAD };
@@ -807,7 +819,8 @@ static void op_version(struct worker *w, struct ep *ep)
 	CHECK(w, v->abi_version == FANOUT_ABI_VERSION &&
 	      v->max_members == FANOUT_MEMBERS_MAX &&
 	      v->max_payload == w->max_payload && v->max_pending &&
-	      v->features == FANOUT_FEATURE_AMQ && !v->reserved[0] &&
+	      v->features == (FANOUT_FEATURE_AMQ | FANOUT_FEATURE_URING) &&
+	      !v->reserved[0] &&
 	      !v->reserved[1],
 	      "VERSION: abi %u max_members %u max_payload %u max_pending %u features %llx reserved %llx %llx",
 	      v->abi_version, v->max_members, v->max_payload, v->max_pending,
@@ -2032,6 +2045,163 @@ static void op_nap(struct worker *w, struct ep *ep)
 	nap_us(below(w, 2000));
 }
 
+/* ---- operations: io_uring --------------------------------------------------- */
+
+/*
+ * A fresh ring and endpoint for OP_URING: closing the old ring cancels
+ * what is pending on it, closing the endpoint leaves it to its commands.
+ * The endpoint is bound to a random group of the pool and mostly joined,
+ * and is none of w->ep[]: what its commands do asynchronously cannot
+ * upset what the worker knows of those.
+ */
+static void uring_reset(struct worker *w)
+{
+	if (w->ring_pid == getpid()) {
+		io_uring_queue_exit(&w->ring);
+		close(w->ring_fd);
+	}
+	w->ring_pid = 0;
+	w->ring_pending = 0;
+	if (io_uring_queue_init(URING_SLOTS * 2, &w->ring, 0))
+		return;
+	w->ring_fd = fanout_open(0);
+	CHECK(w, w->ring_fd >= 0, "open(/dev/fanout): %s",
+	      errname(-w->ring_fd));
+	if (!fanout_group_open(w->ring_fd, w->sh->names[below(w, NNAMES)]) &&
+	    !one_in(w, 4))
+		fanout_join(w->ring_fd, one_in(w, 2) ? FANOUT_MEMBER_ANY :
+				       below(w, 8));
+	w->ring_pid = getpid();
+}
+
+/* A plausible argument for @cmd in @arg, pointing into @buf, or junk. */
+static void uring_build(struct worker *w, unsigned long cmd, char *arg,
+			char *buf)
+{
+	union {
+		struct fanout_call call;
+		struct fanout_wait wait;
+		struct fanout_recv recv;
+		struct fanout_reply_recv rr;
+		struct fanout_send send;
+		struct fanout_id id;
+	} *a = (void *)arg;
+	__u64 id = atomic_load(&w->sh->recent[below(w, NNAMES)]
+					    [below(w, NRECENT)]);
+
+	if (one_in(w, 4)) {
+		junk_bytes(w, arg, URING_ARG);
+		return;
+	}
+	memset(arg, 0, URING_ARG);
+	if (cmd == FANOUT_IOC_CALL || cmd == FANOUT_IOC_SEND) {
+		struct fanout_send *s = cmd == FANOUT_IOC_CALL ?
+					&a->call.send : &a->send;
+
+		s->payload = (uintptr_t)buf;
+		s->payload_len = below(w, 64);
+		/* What any agent of the pool checks it received. */
+		payload_fill((__u8 *)buf, s->payload_len, TAG_ANY, (__u8)rnd(w));
+		s->deadline_ms = 1 + below(w, 200);
+		if (cmd == FANOUT_IOC_CALL) {
+			a->call.wait.mode = below(w, 2);
+			a->call.results.flags = below(w, 2);
+			if (one_in(w, 3)) {
+				a->call.wait.flags = FANOUT_WAIT_TIMEOUT;
+				a->call.wait.timeout_ns = below(w, 10000000);
+			}
+		}
+	} else if (cmd == FANOUT_IOC_WAIT) {
+		a->wait.id = id;
+		a->wait.mode = below(w, 2);
+		if (one_in(w, 3)) {
+			a->wait.flags = FANOUT_WAIT_TIMEOUT;
+			a->wait.timeout_ns = below(w, 10000000);
+		}
+	} else if (cmd == FANOUT_IOC_RECV || cmd == FANOUT_IOC_REPLY_RECV) {
+		struct fanout_recv *r = cmd == FANOUT_IOC_RECV ?
+					&a->recv : &a->rr.recv;
+
+		r->buf = (uintptr_t)buf + 64;
+		r->buf_len = below(w, 192);
+		r->flags = one_in(w, 4) ? FANOUT_RECV_NONBLOCK : 0;
+		a->rr.reply.id = cmd == FANOUT_IOC_REPLY_RECV ? id : 0;
+	} else {
+		a->id.id = id;
+	}
+}
+
+/* See what completed: a CQE's res is 0 or a negative errno, never more. */
+static void uring_reap(struct worker *w)
+{
+	struct io_uring_cqe *cqe;
+
+	while (!io_uring_peek_cqe(&w->ring, &cqe)) {
+		int res = fanout_cqe_decode(cqe, NULL);
+
+		io_uring_cqe_seen(&w->ring, cqe);
+		w->ring_pending--;
+		CHECK(w, res <= 0 && res > -4096, "URING: CQE res %d", res);
+		atomic_fetch_add(&w->sh->stats[OP_URING].calls, 1);
+		if (!res)
+			atomic_fetch_add(&w->sh->stats[OP_URING].ok, 1);
+		else if (-res < NERRNO)
+			atomic_fetch_add(&w->sh->stats[OP_URING].err[-res], 1);
+	}
+}
+
+/*
+ * A random IORING_OP_URING_CMD: mostly a command the ring runs with a
+ * plausible argument, else junk, a mangled cmd_op, a non-zero reserved
+ * field or a wild argument pointer; now and then through io-wq. Completions are collected as they
+ * come; the ring is replaced now and then with commands pending.
+ */
+static void op_uring(struct worker *w, struct ep *ep)
+{
+	static const unsigned long cmds[] = {
+		FANOUT_IOC_CALL, FANOUT_IOC_WAIT, FANOUT_IOC_RECV,
+		FANOUT_IOC_REPLY_RECV, FANOUT_IOC_SEND, FANOUT_IOC_REPLY,
+		FANOUT_IOC_RESULTS, FANOUT_IOC_CANCEL, FANOUT_IOC_RELEASE,
+		FANOUT_IOC_VERSION, FANOUT_IOC_JOIN,
+	};
+	struct fanout_uring_cmd ucmd;
+	struct io_uring_sqe *sqe;
+	unsigned long cmd;
+	unsigned int slot;
+
+	if (w->twin)
+		return;
+	if (w->ring_pid != getpid() || w->ring_pending >= URING_SLOTS ||
+	    one_in(w, 50))
+		uring_reset(w);
+	if (w->ring_pid != getpid())
+		return;
+	slot = w->ring_next++ % URING_SLOTS;
+	cmd = cmds[below(w, ARRAY_SIZE(cmds))];
+	if (one_in(w, 10))
+		cmd = mangle_cmd(w, cmd);
+	uring_build(w, cmd, w->uarg[slot], w->ubuf[slot]);
+	sqe = io_uring_get_sqe(&w->ring);
+	if (!sqe)
+		return;
+	fanout_prep_cmd(sqe, w->ring_fd, cmd, w->uarg[slot]);
+	if (one_in(w, 10)) {
+		memcpy(&ucmd, sqe->cmd, sizeof(ucmd));
+		if (one_in(w, 2))
+			ucmd.reserved = junk(w) | 1;
+		else
+			ucmd.arg = wild[below(w, ARRAY_SIZE(wild))];
+		memcpy(sqe->cmd, &ucmd, sizeof(ucmd));
+	}
+	/* Issued from an io-wq worker rather than inline. */
+	if (one_in(w, 8))
+		sqe->flags |= IOSQE_ASYNC;
+	if (io_uring_submit(&w->ring) == 1)
+		w->ring_pending++;
+	atomic_fetch_add(&w->sh->calls, 1);
+	uring_reap(w);
+}
+
 /* ---- the table of operations --------------------------------------------- */
 
 #define EMSGS	E(EMSGSIZE)
@@ -2076,6 +2246,7 @@ static const struct op ops[NOPS] = {
 	[OP_NETNS]	= { "NETNS", 0, op_netns, 1, false, 0 },
 	[OP_TWIN]	= { "TWIN", 0, op_twin, 2, false, 0 },
 	[OP_NAP]	= { "NAP", 0, op_nap, 6, false, 0 },
+	[OP_URING]	= { "URING", 0, op_uring, 40, false, 0 },
 };
 
 static enum op_id pick_op(struct worker *w)
@@ -2157,6 +2328,7 @@ worker_main(struct shared *sh, int slot, unsigned int gen)
 		rnd(w);
 	for (i = 0; i < NEPS; i++)
 		w->ep[i].fd = -1;
+	w->ring_fd = -1;
 
 	/* Some workers run as an ordinary user: permissions come into play. */
 	if (!geteuid() && slot && one_in(w, 5)) {

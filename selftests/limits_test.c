@@ -2484,7 +2484,7 @@ TEST_F(grp, version_no_leak)
 	ASSERT_EQ(0, fanout_version(self->co, &v));
 	EXPECT_EQ(FANOUT_ABI_VERSION, v.abi_version);
 	EXPECT_EQ(FANOUT_MEMBERS_MAX, v.max_members);
-	EXPECT_EQ(FANOUT_FEATURE_AMQ, v.features);
+	EXPECT_EQ(FANOUT_FEATURE_AMQ | FANOUT_FEATURE_URING, v.features);
 	EXPECT_EQ(0, v.reserved[0]);
 	EXPECT_EQ(0, v.reserved[1]);
 }

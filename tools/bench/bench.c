@@ -41,12 +41,11 @@ double bench_seconds = 1.0;
 
 /*
  * The rows, in table order. A row whose setup is NULL prints "n/a (na)".
- * The io_uring rows need one function each: the coordinator-side ones
- * their fanout function (keeping variant fan-outs in flight, returning
- * at each completion), with fo_setup and fo_teardown for the agents and
- * the group (struct fo_ctx); the one-process agent row its agent
- * function (serving all N members of fo_ctx's group), with fo_setup,
- * fo_fanout and fo_teardown.
+ * The io_uring rows (rows_uring.c): the coordinator-side ones keep
+ * variant fan-outs in flight and return at each completion, around
+ * fo_setup and fo_teardown for the agents and the group (struct fo_ctx);
+ * the one-process agent row serves all N members of fo_ctx's group,
+ * with fo_setup, fo_fanout and fo_teardown.
  */
 static const struct bench_row rows[] = {
 	{ .key = "fanout", .label = "fanout call (blocking)",
@@ -59,13 +58,17 @@ static const struct bench_row rows[] = {
 	  .setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
 	  .variant = FO_UUID_8 },
 	{ .key = "fanout-uring1", .label = "fanout io_uring, 1 in flight",
-	  .variant = 1, .na = "not built" },
+	  .setup = uring_co_setup, .fanout = uring_co_fanout,
+	  .teardown = uring_co_teardown, .variant = 1 },
 	{ .key = "fanout-uring64", .label = "fanout io_uring, 64 in flight",
-	  .variant = 64, .na = "not built" },
+	  .setup = uring_co_setup, .fanout = uring_co_fanout,
+	  .teardown = uring_co_teardown, .variant = 64 },
 	{ .key = "fanout-uring1024", .label = "fanout io_uring, 1024 in flight",
-	  .variant = 1024, .na = "not built" },
+	  .setup = uring_co_setup, .fanout = uring_co_fanout,
+	  .teardown = uring_co_teardown, .variant = 1024 },
 	{ .key = "fanout-uring-agent", .label = "fanout, one-process io_uring agent",
-	  .na = "not built" },
+	  .setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
+	  .agent = uring_agent },
 	{ .key = "uds", .label = "UDS seqpacket+epoll, N agents",
 	  .setup = fd_setup, .fanout = fd_fanout, .teardown = fd_teardown,
 	  .variant = FD_UDS_EPOLL },

@@ -98,6 +98,12 @@ enum { FO_PLAIN, FO_UUID_EACH, FO_UUID_8 };
 /* Scaling, memory and many-coordinator measurements of fanout alone. */
 void fo_extra(void);
 
+/* rows_uring.c: calls in flight on a ring; one agent process, one ring */
+int uring_co_setup(const struct bench_row *row, int n, long param, void **ctx);
+int uring_co_fanout(void *ctx, const void *req, size_t size);
+void uring_co_teardown(void *ctx);
+void uring_agent(int idx, void *arg);
+
 /* rows_fd.c: socketpairs + epoll, pipes + poll, pipe ping-pong */
 int fd_setup(const struct bench_row *row, int n, long param, void **ctx);
 int fd_fanout(void *ctx, const void *req, size_t size);

@@ -39,6 +39,8 @@
  * %FANOUT_GROUP_BACKLOG and the queue counters of fanout_group_stats.
  */
 #define FANOUT_FEATURE_AMQ	(1ULL << 0)
+/* io_uring IORING_OP_URING_CMD on the device: struct fanout_uring_cmd. */
+#define FANOUT_FEATURE_URING	(1ULL << 3)
 
 /**
  * struct fanout_version - answer of %FANOUT_IOC_VERSION
@@ -418,5 +420,29 @@ struct fanout_group_stats {
 #define FANOUT_IOC_RESULTS	_IOWR(FANOUT_IOC_MAGIC, 0x23, struct fanout_results)
 #define FANOUT_IOC_CANCEL	_IOW(FANOUT_IOC_MAGIC, 0x24, struct fanout_id)
 #define FANOUT_IOC_RELEASE	_IOW(FANOUT_IOC_MAGIC, 0x25, struct fanout_id)
+
+/**
+ * struct fanout_uring_cmd - the command area of an IORING_OP_URING_CMD SQE
+ * @arg: user address of the command's argument structure, the same as
+ *	the ioctl's; sqe->cmd_op is the ioctl number (its size field the
+ *	structure's size, as for ioctl)
+ * @reserved: zero
+ *
+ * Fills the 16 bytes of sqe->cmd; on a ring set up with
+ * IORING_SETUP_SQE128 the other 64 bytes of the area must be zero too
+ * (-EINVAL). %FANOUT_IOC_CALL, %FANOUT_IOC_WAIT, %FANOUT_IOC_RECV and
+ * %FANOUT_IOC_REPLY_RECV complete when the ioctl would return;
+ * %FANOUT_IOC_SEND, %FANOUT_IOC_REPLY, %FANOUT_IOC_RESULTS,
+ * %FANOUT_IOC_CANCEL and %FANOUT_IOC_RELEASE at once. Any other cmd_op
+ * gives -ENOTTY. The CQE's res is what the ioctl would return. The
+ * argument structure, and every buffer it names that the kernel writes
+ * (receive buffer, results array and reply buffers), must stay valid
+ * until the CQE; what the kernel only reads (payloads, target bitmap) is
+ * copied at submission. See Documentation/fanout.rst.
+ */
+struct fanout_uring_cmd {
+	__u64 arg;
+	__u64 reserved;
+};
 
 #endif /* _UAPI_LINUX_FANOUT_H */

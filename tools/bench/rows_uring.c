@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fanout io_uring rows: a coordinator keeping 1, 64 or 1024 calls in
+ * flight on one ring (each timed fan-out is one completion), and one
+ * agent process serving every member through one ring of
+ * reply-and-receives, against blocking coordinator calls. The group and
+ * the agents are those of rows_fanout.c (struct fo_ctx).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "libfanout_uring.h"
+
+/* A coordinator's ring and its calls in flight. */
+struct uring_co {
+	struct fo_ctx *fo;
+	struct io_uring ring;
+	int slots;		/* calls kept in flight */
+	int inflight;
+	int *free;		/* stack of idle slots */
+	int nfree;
+	struct fanout_call *calls;
+	struct fanout_result *res;	/* fo->n entries per slot */
+};
+
+int uring_co_setup(const struct bench_row *row, int n, long param, void **ctx)
+{
+	struct uring_co *u = calloc(1, sizeof(*u));
+	int ret;
+
+	if (!u)
+		return -ENOMEM;
+	u->slots = row->variant;
+	u->calls = calloc(u->slots, sizeof(*u->calls));
+	u->res = calloc((size_t)u->slots * n, sizeof(*u->res));
+	u->free = calloc(u->slots, sizeof(*u->free));
+	if (!u->calls || !u->res || !u->free) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (int i = 0; i < u->slots; i++)
+		u->free[u->nfree++] = i;
+	ret = io_uring_queue_init(u->slots, &u->ring, 0);
+	if (ret)
+		goto err;
+	ret = fo_setup(row, n, param, (void **)&u->fo);
+	if (ret) {
+		io_uring_queue_exit(&u->ring);
+		goto err;
+	}
+	*ctx = u;
+	return 0;
+err:
+	free(u->calls);
+	free(u->res);
+	free(u->free);
+	free(u);
+	return ret;
+}
+
+/* Start a call in an idle slot: the payload is copied at submission. */
+static void uring_co_start(struct uring_co *u, const void *req, size_t size)
+{
+	int slot = u->free[--u->nfree];
+	struct fanout_call *c = &u->calls[slot];
+	struct fanout_result *res = u->res + (size_t)slot * u->fo->n;
+
+	memset(c, 0, sizeof(*c));
+	c->send.payload = (unsigned long)req;
+	c->send.payload_len = size;
+	/* Every target's status, no reply payload: a copy per target less. */
+	memset(res, 0, u->fo->n * sizeof(*res));
+	c->results.results = (unsigned long)res;
+	c->results.count = u->fo->n;
+	c->results.flags = FANOUT_RESULTS_RELEASE;
+	fanout_prep_call(io_uring_get_sqe(&u->ring), u->fo->co, c);
+	u->inflight++;
+}
+
+/* Keep the ring full, return at the next completion. */
+int uring_co_fanout(void *ctx, const void *req, size_t size)
+{
+	struct uring_co *u = ctx;
+	struct io_uring_cqe *cqe;
+	struct fanout_call *c;
+	int ret;
+
+	while (u->nfree)
+		uring_co_start(u, req, size);
+	ret = io_uring_submit_and_wait(&u->ring, 1);
+	if (ret < 0)
+		return ret;
+	ret = io_uring_wait_cqe(&u->ring, &cqe);
+	if (ret < 0)
+		return ret;
+	ret = fanout_cqe_decode(cqe, (void **)&c);
+	io_uring_cqe_seen(&u->ring, cqe);
+	u->inflight--;
+	u->free[u->nfree++] = c - u->calls;
+	if (ret)
+		return ret;
+	return c->results.nreplied == (unsigned int)u->fo->n ? 0 : -EIO;
+}
+
+void uring_co_teardown(void *ctx)
+{
+	struct uring_co *u = ctx;
+
+	/* Destroying the group completes what is in flight: collect it. */
+	fo_teardown(u->fo);
+	while (u->inflight) {
+		struct io_uring_cqe *cqe;
+
+		if (io_uring_wait_cqe(&u->ring, &cqe))
+			break;
+		io_uring_cqe_seen(&u->ring, cqe);
+		u->inflight--;
+	}
+	io_uring_queue_exit(&u->ring);
+	free(u->calls);
+	free(u->res);
+	free(u->free);
+	free(u);
+}
+
+/* ---- one agent process, every member, one ring --------------------------- */
+
+struct uring_member {
+	int fd;
+	struct fanout_reply_recv rr;
+	char buf[BENCH_MAX_PAYLOAD];
+};
+
+static void uring_member_arm(struct io_uring *ring, struct uring_member *m)
+{
+	m->rr.recv.buf = (unsigned long)m->buf;
+	m->rr.recv.buf_len = sizeof(m->buf);
+	fanout_prep_reply_recv(io_uring_get_sqe(ring), m->fd, &m->rr);
+}
+
+void uring_agent(int idx, void *arg)
+{
+	struct fo_ctx *c = arg;
+	struct uring_member *ms = calloc(c->n, sizeof(*ms));
+	struct io_uring ring;
+	int live = c->n;
+
+	if (!ms || io_uring_queue_init(c->n, &ring, 0))
+		return;
+	for (int i = 0; i < c->n; i++) {
+		ms[i].fd = fanout_open(0);
+		if (ms[i].fd < 0 || fanout_group_open(ms[i].fd, c->name) ||
+		    fanout_join(ms[i].fd, i) != i)
+			return;
+		uring_member_arm(&ring, &ms[i]);
+	}
+	if (io_uring_submit(&ring) != c->n)
+		return;
+	agent_ready(idx);
+	while (live) {
+		struct fanout_reply_recv *rr;
+		struct io_uring_cqe *cqe;
+		struct uring_member *m;
+		int ret;
+
+		if (io_uring_submit_and_wait(&ring, 1) < 0 ||
+		    io_uring_wait_cqe(&ring, &cqe))
+			break;
+		ret = fanout_cqe_decode(cqe, (void **)&rr);
+		io_uring_cqe_seen(&ring, cqe);
+		if (ret) {
+			live--;		/* the group is gone */
+			continue;
+		}
+		agent_tick(idx);
+		m = (struct uring_member *)((char *)rr -
+					    offsetof(struct uring_member, rr));
+		m->rr.reply.id = m->rr.recv.id;
+		m->rr.reply.buf = (unsigned long)m->buf;
+		m->rr.reply.len = m->rr.recv.len;
+		uring_member_arm(&ring, m);
+	}
+	io_uring_queue_exit(&ring);
+}
