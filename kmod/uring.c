@@ -424,8 +424,12 @@ static void fanout_ucmd_done(struct fanout_ucmd *u, int ret,
 	spin_lock_bh(&u->ep->uring.lock);
 	list_del_init(&u->node);
 	spin_unlock_bh(&u->ep->uring.lock);
-	fanout_ucmd_put(u);
+	/*
+	 * The CQE first: io_uring_cmd_done() takes @cmd off the ring's
+	 * cancelable list, after which no cancel can find @u any more.
+	 */
 	io_uring_cmd_done(cmd, ret, 0, issue_flags);
+	fanout_ucmd_put(u);
 }
 
 /*
@@ -441,18 +445,33 @@ static void fanout_ucmd_cancelled(struct fanout_ucmd *u, int ret)
 		u->desc->undo(u->ep, &u->karg, ret);
 }
 
+/*
+ * Whether @u was cancelled (@ret: the cancel's result), by io_uring or
+ * because its task has no memory to copy to.
+ */
+static bool fanout_ucmd_cancelled_at(struct fanout_ucmd *u, int *ret)
+{
+	bool cancel;
+
+	spin_lock_bh(&u->ep->uring.lock);
+	cancel = u->cancel;
+	if (cancel)
+		*ret = u->res;
+	spin_unlock_bh(&u->ep->uring.lock);
+	if (!cancel && fanout_uring_task_dead()) {
+		*ret = -ECANCELED;
+		cancel = true;
+	}
+	return cancel;
+}
+
 /* Task work: the second half of a woken or cancelled command. */
 static void fanout_ucmd_tw(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	struct fanout_ucmd *u = fanout_ucmd_of(cmd);
-	int ret;
+	int ret = 0;
 
-	spin_lock_bh(&u->ep->uring.lock);
-	ret = u->cancel ? u->res : 0;
-	spin_unlock_bh(&u->ep->uring.lock);
-	if (!ret && fanout_uring_task_dead())
-		ret = -ECANCELED;
-	if (ret) {
+	if (fanout_ucmd_cancelled_at(u, &ret)) {
 		fanout_ucmd_cancelled(u, ret);
 	} else {
 		ret = u->op->finish(u);
@@ -484,8 +503,14 @@ static void fanout_uring_monitor_start(struct fanout_ep_uring *eu)
 static bool fanout_ucmd_orphaned(struct fanout_ucmd *u)
 {
 	struct io_kiocb *req = cmd_to_io_kiocb(u->cmd);
+	struct io_uring_task *tctx = req->task->io_uring;
 
+	/*
+	 * in_idle: the task cancels its requests and waits for them (exec,
+	 * exit, an SQPOLL thread's owner killed) with its ring still open.
+	 */
 	return (READ_ONCE(req->task->flags) & PF_EXITING) ||
+	       (tctx && atomic_read(&tctx->in_idle)) ||
 	       percpu_ref_is_dying(&req->ctx->refs);
 }
 
@@ -578,7 +603,10 @@ static struct fanout_ucmd *fanout_ucmd_alloc(struct io_uring_cmd *cmd,
 	return u;
 }
 
-/* 0 or -errno when over, -EIOCBQUEUED when armed. */
+/*
+ * -EIOCBQUEUED once the command has its structure (completed here or
+ * armed); -errno when refused before.
+ */
 static int fanout_uring_issue(struct io_uring_cmd *cmd,
 			      unsigned int issue_flags)
 {
@@ -610,13 +638,14 @@ static int fanout_uring_issue(struct io_uring_cmd *cmd,
 		ret = op->start ? op->start(u) : desc->handler(ep, &u->karg);
 	if (ret == -EIOCBQUEUED)
 		return ret;	/* @u belongs to its wait queue */
-	ret = fanout_ioctl_answer(ep, desc, u->cmd_op, uarg, &u->karg, ret);
+	if (fanout_ucmd_cancelled_at(u, &ret))
+		fanout_ucmd_cancelled(u, ret);
+	else
+		ret = fanout_ioctl_answer(ep, desc, u->cmd_op, uarg, &u->karg,
+					  ret);
 out:
-	spin_lock_bh(&ep->uring.lock);
-	list_del_init(&u->node);
-	spin_unlock_bh(&ep->uring.lock);
-	fanout_ucmd_put(u);
-	return ret;
+	fanout_ucmd_done(u, ret, issue_flags);
+	return -EIOCBQUEUED;
 }
 
 /**
@@ -645,6 +674,7 @@ int fanout_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	ret = fanout_uring_issue(cmd, issue_flags);
 	if (ret == -EIOCBQUEUED)
 		return ret;
+	/* Refused before it had a command structure. */
 	if (WARN_ON_ONCE(ret > 0))
 		ret = -EIO;
 	io_uring_cmd_done(cmd, ret, 0, issue_flags);

@@ -486,11 +486,19 @@ TEST_F_TIMEOUT(uring, one_process_many_members, 600)
 
 /* ---- teardown with commands pending ----------------------------------- */
 
+/* How the process holding commands goes. */
+enum pending_end {
+	PENDING_KILLED,		/* SIGKILL */
+	PENDING_EXEC,		/* execs /bin/true, which exits 0 */
+};
+
 /*
- * The ring of a process holding a call (to member 0) and a receive (as
- * member 1) pending: it reports on @ready once both are submitted.
+ * The ring (set up with @ring_flags) of a process holding a call (to
+ * member 0) and a receive (as member 1) pending: it reports on @ready
+ * once both are submitted, then waits for its SIGKILL or execs.
  */
-static void pending_child(const char *name, int ready)
+static void pending_child(const char *name, unsigned int ring_flags,
+			  enum pending_end end, int ready)
 {
 	static struct slot s;
 	static struct fanout_recv r;
@@ -500,21 +508,27 @@ static void pending_child(const char *name, int ready)
 
 	coord = coordinator(name);
 	ag = fanout_test_agent(name, 1);
-	if (coord < 0 || ag < 0 || io_uring_queue_init(8, &ring, 0))
+	if (coord < 0 || ag < 0 || io_uring_queue_init(8, &ring, ring_flags))
 		_exit(1);
 	if (call_and_recv(&ring, coord, &s, "held", ag, &r, in,
 			  sizeof(in)) != 2 || write(ready, "r", 1) != 1)
 		_exit(1);
+	if (end == PENDING_EXEC) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(1);
+	}
 	for (;;)
 		pause();
 }
 
 /*
- * SIGKILL with a call and a receive pending: the process exits, its
+ * A process with a call and a receive pending ends (@end): it goes, its
  * request is cancelled (the agent holding it is told -ENOENT), its
  * endpoints are released and nothing stays charged.
  */
-TEST_F(uring, sigkill_with_commands_pending)
+static void pending_ends(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(uring) *self, unsigned int ring_flags,
+			 enum pending_end end)
 {
 	struct fanout_live before;
 	struct fanout_reply rep;
@@ -531,14 +545,21 @@ TEST_F(uring, sigkill_with_commands_pending)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		pending_child(self->name, pipefd[1]);
+		pending_child(self->name, ring_flags, end, pipefd[1]);
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
 	/* The call reached the agent: it is pending in the child's ring. */
 	recv_init(&r, in, sizeof(in));
 	ASSERT_EQ(0, fanout_recv(holder, &r));
-	ASSERT_EQ(0, kill(pid, SIGKILL));
+	if (end == PENDING_KILLED)
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+	/* An exec that waited for the commands would hang here. */
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFSIGNALED(status));
+	if (end == PENDING_KILLED) {
+		EXPECT_TRUE(WIFSIGNALED(status));
+	} else {
+		EXPECT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	}
 	/* Its commands complete, its endpoints close: member 1 goes down. */
 	ASSERT_EQ(0, stats_reach(self->owner, 0, 1));
 	memset(&rep, 0, sizeof(rep));
@@ -549,6 +570,26 @@ TEST_F(uring, sigkill_with_commands_pending)
 	fanout_close(holder);
 	close(pipefd[0]);
 	close(pipefd[1]);
+}
+
+TEST_F(uring, sigkill_with_commands_pending)
+{
+	pending_ends(_metadata, self, 0, PENDING_KILLED);
+}
+
+/* The submitter is the SQPOLL thread, which the kill takes down too. */
+TEST_F(uring, sigkill_sqpoll_with_commands_pending)
+{
+	pending_ends(_metadata, self, IORING_SETUP_SQPOLL, PENDING_KILLED);
+}
+
+/*
+ * exec cancels the task's io_uring requests and waits for them with the
+ * ring still open: the commands must complete then, not hang the exec.
+ */
+TEST_F(uring, exec_with_commands_pending)
+{
+	pending_ends(_metadata, self, 0, PENDING_EXEC);
 }
 
 /*
