@@ -157,10 +157,12 @@ struct fanout_buf {
 #define FANOUT_SEND_PER_TARGET	(1U << 1)
 /*
  * Redelivery: a target whose agent dies or leaves before replying goes
- * back to its member's queue instead of failing with -EPIPE, and stays
- * there, even while the member is down, until an agent of the member
- * takes it again (marked %FANOUT_RECV_REDELIVERED) or the deadline fails
- * it. Targets on members down at send time still fail with -ENOTCONN.
+ * back to the head of its queue instead of failing with -EPIPE, and
+ * stays there, even while the member is down, until an agent of the
+ * member takes it again (marked %FANOUT_RECV_REDELIVERED) or the deadline
+ * fails it. Targets still queued when their member goes down stay too
+ * (instead of failing with -ENOTCONN). Targets on members down at send
+ * time still fail with -ENOTCONN.
  */
 #define FANOUT_SEND_REDELIVER	(1U << 2)
 #define FANOUT_SEND_FLAGS	(FANOUT_SEND_UUID | FANOUT_SEND_PER_TARGET | \
@@ -457,7 +459,7 @@ struct fanout_group_stats {
  * @reserved0: zero
  * @reserved: zero
  *
- * %FANOUT_IOC_STATE_SET needs send permission on the group (-EPERM). It
+ * %FANOUT_IOC_STATE_SET needs send permission on the group (-EACCES). It
  * clears every member's confirmation and broadcasts the new state at
  * once; %FANOUT_IOC_STATE_GET needs no more than being bound.
  */

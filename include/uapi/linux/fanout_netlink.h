@@ -79,6 +79,8 @@ enum fanout_cmd {
  * @FANOUT_REASON_DEADLINE_HALF: a request passed half of its deadline
  *	with targets still open
  * @FANOUT_REASON_QUERY: the answer of %FANOUT_CMD_GET_STATUS
+ * @FANOUT_REASON_CONVERGED: the last member up that had not confirmed the
+ *	current generation confirmed it
  *
  * Events that happen while a broadcast is already due are folded into
  * it; the reason is then the first of them.
@@ -90,6 +92,7 @@ enum fanout_status_reason {
 	FANOUT_REASON_MEMBER_DOWN,
 	FANOUT_REASON_DEADLINE_HALF,
 	FANOUT_REASON_QUERY,
+	FANOUT_REASON_CONVERGED,
 };
 
 /**
