@@ -149,9 +149,13 @@ $(BUILD)/lib/fanout.pc: lib/fanout.pc.in
 
 tests: $(TESTS)
 
+# Libraries a test needs beyond libfanout: only the tests that call them.
+TEST_LIBS :=
+$(BUILD)/selftests/netlink_test: TEST_LIBS := -lmnl
+
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_A) $(HARNESS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A)
+	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A) $(TEST_LIBS)
 
 tools: $(TOOLS)
 
