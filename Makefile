@@ -181,7 +181,8 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 
 # Documentation/bad-inputs.rst is generated from these tests.
 ERRTABLE_TESTS := selftests/limits_test.c selftests/perm_test.c \
-	selftests/user_limits_test.c selftests/device_test.c
+	selftests/user_limits_test.c selftests/device_test.c \
+	selftests/state_test.c selftests/netlink_test.c
 ERRTABLE := Documentation/bad-inputs.rst
 
 .PHONY: errtable errtable-check

@@ -170,8 +170,8 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 				ext_parse(h, ext);
 				return ext->err;
 			}
-			if (cb && cb(h, data) < 0)
-				return -EPROTO;
+			if (cb)
+				cb(h, data);
 		}
 	}
 }
@@ -437,7 +437,7 @@ TEST_F(nlt, periodic_broadcast_catches_up)
 	EXPECT_EQ(15, s.nconfirmed);
 }
 
-/* A request kept for redelivery is listed in the broadcast. */
+/* An open request is listed in the periodic broadcast. */
 TEST_F(nlt, broadcast_lists_pending)
 {
 	struct status s;
