@@ -431,6 +431,27 @@ static void kill_child(pid_t pid)
 }
 
 /*
+ * Send a request with @flags to member DOWN, served by a child agent that
+ * takes it and is SIGKILLed. Returns its id, or 0.
+ */
+static __u64 taken_by_killed_agent(const char *name, int co, __u32 flags,
+				   __u32 deadline_ms)
+{
+	pid_t pid;
+	__u64 id;
+	int rfd;
+
+	pid = agent_child(name, DOWN, &rfd);
+	if (pid <= 0)
+		return 0;
+	id = send_to(co, DOWN, flags, deadline_ms);
+	if (id && child_got(rfd) != id)
+		id = 0;
+	kill_child(pid);
+	return id;
+}
+
+/*
  * The agent holding a request sent with FANOUT_SEND_REDELIVER is
  * SIGKILLed: the target stays queued for the member (down now), the next
  * agent receives it marked as a redelivery, and its reply reaches the
@@ -447,15 +468,10 @@ TEST_F(st, redelivery_after_sigkill)
 		.flags = FANOUT_RECV_NONBLOCK,
 	};
 	__u64 id;
-	pid_t pid;
-	int rfd;
 
-	pid = agent_child(self->name, DOWN, &rfd);
-	ASSERT_LT(0, pid);
-	id = send_to(self->co, DOWN, FANOUT_SEND_REDELIVER, 0);
+	id = taken_by_killed_agent(self->name, self->co,
+				   FANOUT_SEND_REDELIVER, 0);
 	ASSERT_NE(0, id);
-	EXPECT_EQ(id, child_got(rfd));
-	kill_child(pid);
 
 	ASSERT_EQ(0, result_of(self->co, id, &res, NULL, 0));
 	EXPECT_EQ(FANOUT_TARGET_QUEUED, res.state);
@@ -496,15 +512,9 @@ TEST_F(st, no_redelivery_without_flag)
 	struct fanout_result res;
 	struct fanout_wait w = { 0 };
 	__u64 id;
-	pid_t pid;
-	int rfd;
 
-	pid = agent_child(self->name, DOWN, &rfd);
-	ASSERT_LT(0, pid);
-	id = send_to(self->co, DOWN, 0, 0);
+	id = taken_by_killed_agent(self->name, self->co, 0, 0);
 	ASSERT_NE(0, id);
-	EXPECT_EQ(id, child_got(rfd));
-	kill_child(pid);
 	w.id = id;
 	ASSERT_EQ(0, fanout_wait(self->co, &w));
 	ASSERT_EQ(0, result_of(self->co, id, &res, NULL, 0));
@@ -518,15 +528,10 @@ TEST_F(st, redelivery_until_deadline)
 	struct fanout_result res;
 	struct fanout_wait w = { 0 };
 	__u64 id;
-	pid_t pid;
-	int rfd;
 
-	pid = agent_child(self->name, DOWN, &rfd);
-	ASSERT_LT(0, pid);
-	id = send_to(self->co, DOWN, FANOUT_SEND_REDELIVER, 300);
+	id = taken_by_killed_agent(self->name, self->co,
+				   FANOUT_SEND_REDELIVER, 300);
 	ASSERT_NE(0, id);
-	EXPECT_EQ(id, child_got(rfd));
-	kill_child(pid);
 	w.id = id;
 	ASSERT_EQ(0, fanout_wait(self->co, &w));
 	ASSERT_EQ(0, result_of(self->co, id, &res, NULL, 0));
