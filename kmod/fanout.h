@@ -19,6 +19,10 @@
  *	off, as it nests in the group lock) and wait queue locks: taken
  *	inside the group lock (xa_store/xa_erase, wake-ups).
  *
+ * The expected state and broadcast of a group (struct fanout_gstate,
+ * state.h) are protected by the group lock too; the broadcast work takes
+ * it once per message part and never nests fanout_net.lock inside it.
+ *
  * Nothing sleeps under the group lock; copies to and from user space
  * happen outside it, on objects pinned by a reference.
  *
