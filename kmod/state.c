@@ -55,6 +55,8 @@ void fanout_gstate_destroy(struct fanout_group *g)
 
 	if (!st)
 		return;
+	/* Every request is gone: no target can be open any more. */
+	WARN_ON_ONCE(st->nopen || st->nredeliver);
 	fanout_status_cancel(g);
 	kfree(st->blob);
 	fanout_free(st->confirmed);
