@@ -61,7 +61,8 @@ TOOLS := $(BUILD)/tools/fanout-demo $(BUILD)/tools/fanout-bench
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h
+KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h \
+	include/uapi/linux/fanout_netlink.h
 
 VM_RUN := tools/vm-run.sh --kernel $(VMLINUZ) --module $(MODULE) \
 	--cache $(CACHE)/vm
@@ -110,7 +111,7 @@ $(MOD_DIR)/.sources: Kbuild $(KERNEL_SRCS)
 	@mkdir -p $(MOD_DIR)/kmod $(MOD_DIR)/include/uapi/linux
 	cp -p Kbuild $(MOD_DIR)/
 	cp -p kmod/*.c kmod/*.h $(MOD_DIR)/kmod/
-	cp -p include/uapi/linux/fanout.h $(MOD_DIR)/include/uapi/linux/
+	cp -p include/uapi/linux/fanout*.h $(MOD_DIR)/include/uapi/linux/
 	@touch $@
 
 $(MODULE): $(MOD_DIR)/.sources
@@ -151,9 +152,15 @@ $(BUILD)/lib/fanout.pc: lib/fanout.pc.in
 
 tests: $(TESTS)
 
+# Libraries a test needs beyond libfanout: only the tests that call them.
+TEST_LIBS :=
+$(BUILD)/selftests/netlink_test: TEST_LIBS := -lmnl
+$(BUILD)/selftests/netlink_limits_test: TEST_LIBS := -lmnl
+
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_A) $(HARNESS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A) $(LIB_LIBS)
+	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A) $(LIB_LIBS) \
+		$(TEST_LIBS)
 
 tools: $(TOOLS)
 
@@ -180,7 +187,8 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 # Documentation/bad-inputs.rst is generated from these tests.
 ERRTABLE_TESTS := selftests/limits_test.c selftests/perm_test.c \
 	selftests/user_limits_test.c selftests/device_test.c \
-	selftests/uring_limits_test.c
+	selftests/uring_limits_test.c selftests/state_limits_test.c \
+	selftests/netlink_limits_test.c
 ERRTABLE := Documentation/bad-inputs.rst
 
 .PHONY: errtable errtable-check
@@ -277,7 +285,7 @@ install: lib
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libfanout.so
 	install -m 644 lib/include/libfanout.h lib/include/libfanout_uring.h \
 		$(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 include/uapi/linux/fanout.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 include/uapi/linux/fanout*.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
 		-e 's|^libdir=.*|libdir=$(LIBDIR)|' \
 		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
@@ -388,7 +396,7 @@ dkms-tree:
 	mkdir -p $(DKMS_TREE)/kmod $(DKMS_TREE)/include/uapi/linux
 	cp Kbuild $(DKMS_TREE)/
 	cp kmod/*.c kmod/*.h $(DKMS_TREE)/kmod/
-	cp include/uapi/linux/fanout.h $(DKMS_TREE)/include/uapi/linux/
+	cp include/uapi/linux/fanout*.h $(DKMS_TREE)/include/uapi/linux/
 	sed 's/#MODULE_VERSION#/$(FANOUT_VERSION)/' dkms.conf > $(DKMS_TREE)/dkms.conf
 
 # What make deb needs beyond gcc and make (dpkg-buildpackage checks for

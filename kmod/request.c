@@ -12,6 +12,7 @@
 #include <linux/uuid.h>
 
 #include "fanout.h"
+#include "state.h"
 #include "trace.h"
 
 void fanout_payload_free(struct fanout_payload *p)
@@ -84,6 +85,7 @@ void fanout_target_settle(struct fanout_target *t, int status, u8 state)
 
 	lockdep_assert_held(&g->lock);
 	trace_fanout_settle(t, status, state);
+	fanout_state_target_settle(g, t);
 	fanout_amq_settle(g, t);
 	t->status = status;
 	/* Readers of a settled target's result pair with this release. */
@@ -199,7 +201,11 @@ void fanout_request_wake(struct fanout_request *req)
 		wake_up(&req->wq);
 }
 
-/* Softirq context (HRTIMER_MODE_REL_SOFT), like a timer_list. */
+/*
+ * Softirq context (HRTIMER_MODE_REL_SOFT), like a timer_list. It fires
+ * twice: at half the deadline, for a status broadcast when targets are
+ * still open, then at the deadline.
+ */
 static enum hrtimer_restart fanout_deadline_expired(struct hrtimer *timer)
 {
 	struct fanout_request *req = container_of(timer, struct fanout_request,
@@ -207,6 +213,14 @@ static enum hrtimer_restart fanout_deadline_expired(struct hrtimer *timer)
 	struct fanout_group *g = req->group;
 
 	spin_lock_bh(&g->lock);
+	if (!req->half_passed) {
+		req->half_passed = true;
+		if (req->nreplied + req->nfailed < req->ntargets)
+			fanout_status_event(g, FANOUT_REASON_DEADLINE_HALF);
+		spin_unlock_bh(&g->lock);
+		hrtimer_set_expires(timer, req->expires);
+		return HRTIMER_RESTART;
+	}
 	trace_fanout_deadline(req);
 	fanout_request_fail_open(req, -ETIMEDOUT);
 	fanout_request_wake(req);
@@ -433,8 +447,10 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms,
 		g->stats.pending++;
 		g->stats.requests++;
 		trace_fanout_send(req, deadline_ms);
+		fanout_state_target_open(g, req->ntargets);
 		fanout_request_queue(req, bits, reserve);
-		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms),
+		req->expires = ktime_add_ms(ktime_get(), deadline_ms);
+		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms) / 2,
 			      HRTIMER_MODE_REL_SOFT);
 	}
 	spin_unlock_bh(&g->lock);
@@ -489,6 +505,7 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	ret = fanout_request_charge(req);
 	if (ret)
 		goto out_req;
+	req->flags = s->flags;
 	if (s->flags & FANOUT_SEND_UUID)
 		memcpy(req->uuid, s->uuid, sizeof(req->uuid));
 	else
@@ -563,6 +580,36 @@ static int fanout_wait_check(const struct fanout_wait *w)
 	}
 }
 
+/**
+ * fanout_wait_expires() - when a wait of @timeout_ns started now ends
+ * @timeout_ns: the caller's wait limit
+ *
+ * Return: the absolute CLOCK_MONOTONIC time.
+ */
+ktime_t fanout_wait_expires(u64 timeout_ns)
+{
+	return ktime_add_safe(ktime_get(),
+			      ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)));
+}
+
+/**
+ * fanout_wait_sleep() - one sleep of an interruptible wait loop
+ * @timed: the wait has a limit
+ * @expires: the limit, from fanout_wait_expires()
+ *
+ * The task state is set by the caller, who checked its condition.
+ * Return: false once the limit passed.
+ */
+bool fanout_wait_sleep(bool timed, ktime_t *expires)
+{
+	if (!timed) {
+		schedule();
+		return true;
+	}
+	return schedule_hrtimeout_range(expires, current->timer_slack_ns,
+					HRTIMER_MODE_ABS);
+}
+
 /* Park until @w's condition holds on @req, a signal, or the timeout. */
 static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 {
@@ -574,9 +621,7 @@ static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 	int ret = 0;
 
 	if (timed)
-		expires = ktime_add_safe(ktime_get(),
-					 ns_to_ktime(min_t(u64, w->timeout_ns,
-							   KTIME_MAX)));
+		expires = fanout_wait_expires(w->timeout_ns);
 	init_waitqueue_func_entry(&waiter.wqe, fanout_waiter_wake);
 	waiter.wqe.private = current;
 	add_wait_queue(&req->wq, &waiter.wqe);
@@ -588,11 +633,7 @@ static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 			ret = -EINTR;
 			break;
 		}
-		if (!timed) {
-			schedule();
-		} else if (!schedule_hrtimeout_range(&expires,
-						     current->timer_slack_ns,
-						     HRTIMER_MODE_ABS)) {
+		if (!fanout_wait_sleep(timed, &expires)) {
 			ret = fanout_request_wake_cond(req, w->mode, w->quorum) ?
 			      0 : -ETIME;
 			break;

@@ -52,17 +52,6 @@ static inline int ring_run(struct io_uring *ring, int fd, unsigned int cmd_op,
 	return ring_reap(ring, NULL);
 }
 
-/* A user address that faults: a page mapped without any access. */
-static inline __u64 bad_addr(void)
-{
-	static void *page;
-
-	if (!page)
-		page = mmap(NULL, getpagesize(), PROT_NONE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return (uintptr_t)page;
-}
-
 /* An endpoint bound to group @name, not joined. */
 static inline int coordinator(const char *name)
 {

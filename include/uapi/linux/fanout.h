@@ -39,6 +39,15 @@
  * %FANOUT_GROUP_BACKLOG and the queue counters of fanout_group_stats.
  */
 #define FANOUT_FEATURE_AMQ	(1ULL << 0)
+/*
+ * Expected state: %FANOUT_IOC_STATE_SET, %FANOUT_IOC_STATE_GET,
+ * %FANOUT_IOC_CONFIRM, %FANOUT_IOC_STATE_WAIT, %FANOUT_SEND_REDELIVER,
+ * %FANOUT_RECV_REDELIVERED and the confirmation counters of
+ * fanout_group_stats.
+ */
+#define FANOUT_FEATURE_STATE	(1ULL << 1)
+/* The generic netlink family "fanout", see <linux/fanout_netlink.h>. */
+#define FANOUT_FEATURE_NETLINK	(1ULL << 2)
 /* io_uring IORING_OP_URING_CMD on the device: struct fanout_uring_cmd. */
 #define FANOUT_FEATURE_URING	(1ULL << 3)
 
@@ -148,7 +157,18 @@ struct fanout_buf {
 #define FANOUT_SEND_UUID	(1U << 0)
 /* @payload points to one struct fanout_buf per target, in target order. */
 #define FANOUT_SEND_PER_TARGET	(1U << 1)
-#define FANOUT_SEND_FLAGS	(FANOUT_SEND_UUID | FANOUT_SEND_PER_TARGET)
+/*
+ * Redelivery: a target whose agent dies or leaves before replying goes
+ * back to the head of its queue instead of failing with -EPIPE, and
+ * stays there, even while the member is down, until an agent of the
+ * member takes it again (marked %FANOUT_RECV_REDELIVERED) or the deadline
+ * fails it. Targets still queued when their member goes down stay too
+ * (instead of failing with -ENOTCONN). Targets on members down at send
+ * time still fail with -ENOTCONN.
+ */
+#define FANOUT_SEND_REDELIVER	(1U << 2)
+#define FANOUT_SEND_FLAGS	(FANOUT_SEND_UUID | FANOUT_SEND_PER_TARGET | \
+				 FANOUT_SEND_REDELIVER)
 
 /**
  * struct fanout_send - start a request
@@ -308,6 +328,12 @@ struct fanout_id {
 /* fanout_recv.flags */
 /* Do not block: -EAGAIN when nothing is queued. */
 #define FANOUT_RECV_NONBLOCK	(1U << 0)
+/*
+ * Out only (ignored on input): the request was taken before by an agent
+ * of this member that died or left without replying; it was sent with
+ * %FANOUT_SEND_REDELIVER.
+ */
+#define FANOUT_RECV_REDELIVERED	(1U << 1)
 #define FANOUT_RECV_FLAGS	(FANOUT_RECV_NONBLOCK)
 
 /**
@@ -315,7 +341,8 @@ struct fanout_id {
  * @buf: user buffer for the payload
  * @buf_len: its size; a larger payload gives -EMSGSIZE, @len set and the
  *	request left queued
- * @flags: %FANOUT_RECV_*; an endpoint opened with O_NONBLOCK never blocks
+ * @flags: %FANOUT_RECV_*; an endpoint opened with O_NONBLOCK never blocks;
+ *	out: %FANOUT_RECV_REDELIVERED set or cleared, other bits kept
  * @id: out: request id
  * @uuid: out: conversation UUID
  * @len: out: payload length
@@ -387,6 +414,16 @@ struct fanout_reply_recv {
  * @backlog: targets waiting in members' backlogs for a free queue
  * @amqs_free: agent message queues free (max_members x max_queues
  *	minus @amqs_busy)
+ * @confirms: confirmations accepted (%FANOUT_FEATURE_STATE)
+ * @dup_confirms: duplicate confirmations refused with -EALREADY
+ * @stale_confirms: confirmations of an older generation refused with
+ *	-ESTALE
+ * @redelivered: targets put back for redelivery after their agent died
+ *	or left
+ * @reserved: zero
+ *
+ * The structure grew with %FANOUT_FEATURE_STATE; the 64-byte first
+ * version is still accepted.
  */
 struct fanout_group_stats {
 	__u64 requests;
@@ -399,6 +436,109 @@ struct fanout_group_stats {
 	__u32 amqs_busy;
 	__u32 backlog;
 	__u64 amqs_free;
+	__u64 confirms;
+	__u64 dup_confirms;
+	__u64 stale_confirms;
+	__u64 redelivered;
+	__u64 reserved[4];
+};
+
+/* Largest expected-state blob, in bytes. */
+#define FANOUT_STATE_BLOB_MAX	1024
+
+/**
+ * struct fanout_state - the expected state of the bound group
+ * @generation: out: the generation; it starts at 0 (no state set, code
+ *	0, no blob) and grows by one on every %FANOUT_IOC_STATE_SET
+ * @code: state code: in for %FANOUT_IOC_STATE_SET, out for
+ *	%FANOUT_IOC_STATE_GET
+ * @flags: zero
+ * @blob: user address of the blob (0 with @blob_len 0)
+ * @blob_len: %FANOUT_IOC_STATE_SET: blob length, at most
+ *	%FANOUT_STATE_BLOB_MAX (-EMSGSIZE beyond); %FANOUT_IOC_STATE_GET:
+ *	in: size of the buffer at @blob, out: the blob's length (a buffer
+ *	too small gives -EMSGSIZE and copies nothing)
+ * @reserved0: zero
+ * @reserved: zero
+ *
+ * %FANOUT_IOC_STATE_SET needs send permission on the group (-EACCES). It
+ * clears every member's confirmation and broadcasts the new state at
+ * once; %FANOUT_IOC_STATE_GET needs no more than being bound.
+ */
+struct fanout_state {
+	__u64 generation;
+	__u32 code;
+	__u32 flags;
+	__u64 blob;
+	__u32 blob_len;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/**
+ * struct fanout_confirm - an agent confirms its member reached a state
+ * @generation: the generation reached
+ * @flags: zero
+ * @reserved: zero
+ *
+ * Errors: -ENOTCONN when the endpoint is not joined; -ESTALE when
+ * @generation is older than the current one (nothing changes, counted in
+ * @stale_confirms: catch up with the current state and confirm again);
+ * -EINVAL when it is newer than the current one; -EALREADY when the
+ * member already confirmed the current generation (nothing changes,
+ * counted in @dup_confirms).
+ */
+struct fanout_confirm {
+	__u64 generation;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* fanout_state_wait.flags */
+/* @timeout_ns bounds the wait; 0 only reads the bitmaps (a poll). */
+#define FANOUT_STATE_WAIT_TIMEOUT	(1U << 0)
+#define FANOUT_STATE_WAIT_FLAGS		(FANOUT_STATE_WAIT_TIMEOUT)
+
+/**
+ * struct fanout_state_wait - park until every up member confirmed
+ * @generation: in: the generation to wait for, 0 for the current one;
+ *	out: the generation waited for
+ * @flags: %FANOUT_STATE_WAIT_*
+ * @bitmap_bits: size of each buffer at @up and @confirmed in bits; at
+ *	least the group's max_members when either address is set
+ *	(-EINVAL), at most %FANOUT_MEMBERS_MAX
+ * @timeout_ns: wait limit with %FANOUT_STATE_WAIT_TIMEOUT
+ * @up: user address of a bitmap (__u64 words, bit m of word m / 64 is
+ *	member m) receiving the members up, or 0
+ * @confirmed: likewise, receiving the members that confirmed @generation
+ *	(down members included), or 0
+ * @code: out: the state code of @generation
+ * @nup: out: members up
+ * @nconfirmed: out: members up that confirmed
+ * @members: out: the group's max_members (valid bits in the bitmaps;
+ *	the words up to @bitmap_bits are written, the bits beyond @members
+ *	as zero)
+ * @reserved: zero
+ *
+ * Returns 0 once every member that is up confirmed @generation (at once
+ * when no member is up): a member that goes down stops holding the wait,
+ * one that comes up unconfirmed holds it. -ETIME when the timeout passed
+ * first, -EINTR on a signal, -ESTALE when @generation is older than the
+ * current one or a newer state was set during the wait, -EINVAL when it
+ * is newer than the current one. The outputs are written in every case.
+ */
+struct fanout_state_wait {
+	__u64 generation;
+	__u32 flags;
+	__u32 bitmap_bits;
+	__u64 timeout_ns;
+	__u64 up;
+	__u64 confirmed;
+	__u32 code;
+	__u32 nup;
+	__u32 nconfirmed;
+	__u32 members;
+	__u64 reserved[2];
 };
 
 #define FANOUT_IOC_MAGIC	0xFA
@@ -420,6 +560,11 @@ struct fanout_group_stats {
 #define FANOUT_IOC_RESULTS	_IOWR(FANOUT_IOC_MAGIC, 0x23, struct fanout_results)
 #define FANOUT_IOC_CANCEL	_IOW(FANOUT_IOC_MAGIC, 0x24, struct fanout_id)
 #define FANOUT_IOC_RELEASE	_IOW(FANOUT_IOC_MAGIC, 0x25, struct fanout_id)
+/* Expected state (%FANOUT_FEATURE_STATE): 0x30..0x3f */
+#define FANOUT_IOC_STATE_SET	_IOWR(FANOUT_IOC_MAGIC, 0x30, struct fanout_state)
+#define FANOUT_IOC_CONFIRM	_IOW(FANOUT_IOC_MAGIC, 0x31, struct fanout_confirm)
+#define FANOUT_IOC_STATE_WAIT	_IOWR(FANOUT_IOC_MAGIC, 0x32, struct fanout_state_wait)
+#define FANOUT_IOC_STATE_GET	_IOWR(FANOUT_IOC_MAGIC, 0x33, struct fanout_state)
 
 /**
  * struct fanout_uring_cmd - the command area of an IORING_OP_URING_CMD SQE
