@@ -47,6 +47,10 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_A := $(BUILD)/lib/libfanout.a
 LIB_SO := $(BUILD)/lib/$(LIB_SONAME)
+# The status API (lib/status*.c, lib/nl.c) speaks generic netlink with libmnl.
+LIB_LIBS := -lmnl
+LIB_HDRS := $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/fanout.h \
+	include/uapi/linux/fanout_netlink.h
 
 TEST_SRCS := $(sort $(wildcard selftests/*_test.c))
 TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
@@ -55,7 +59,9 @@ TEST_WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
 TEST_CFLAGS := -D_GNU_SOURCE -pthread \
 	-I$(dir $(HARNESS)) $(UAPI_INC) $(LIB_INC)
 
-TOOLS := $(BUILD)/tools/fanout-demo $(BUILD)/tools/fanout-bench
+TOOLS := $(BUILD)/tools/fanout-demo $(BUILD)/tools/fanout-bench \
+	$(BUILD)/tools/fanoutctl
+FANOUTCTL_SRCS := $(wildcard tools/fanoutctl/*.c)
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
@@ -128,7 +134,7 @@ checkpatch: $(CHECKPATCH)
 
 lib: $(LIB_A) $(LIB_SO) $(BUILD)/lib/fanout.pc
 
-$(BUILD)/lib/%.o: lib/%.c lib/include/libfanout.h include/uapi/linux/fanout.h
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden $(UAPI_INC) \
 		$(LIB_INC) -c -o $@ $<
@@ -138,7 +144,8 @@ $(LIB_A): $(LIB_OBJS)
 
 $(LIB_SO): $(LIB_OBJS) lib/libfanout.map
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
-		-Wl,--version-script=lib/libfanout.map -o $@ $(LIB_OBJS)
+		-Wl,--version-script=lib/libfanout.map -o $@ $(LIB_OBJS) \
+		$(LIB_LIBS)
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libfanout.so
 
 $(BUILD)/lib/fanout.pc: lib/fanout.pc.in
@@ -150,14 +157,20 @@ tests: $(TESTS)
 
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_A) $(HARNESS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A)
+	$(CC) $(CFLAGS) $(TEST_WARN) $(TEST_CFLAGS) -o $@ $< $(LIB_A) $(LIB_LIBS)
 
 tools: $(TOOLS)
 
 $(BUILD)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
-		-pthread -o $@ $< $(LIB_A)
+		-pthread -o $@ $< $(LIB_A) $(LIB_LIBS)
+
+# fanoutctl: libfanout's public API (status queries, set-state, wait-state).
+$(BUILD)/tools/fanoutctl: $(FANOUTCTL_SRCS) $(wildcard tools/fanoutctl/*.h) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
+		-o $@ $(FANOUTCTL_SRCS) $(LIB_A) $(LIB_LIBS)
 
 # fanout-bench: the driver and one file per kind of row (tools/bench/).
 $(BUILD)/tools/fanout-bench: $(BENCH_SRCS) tools/bench/bench.h $(LIB_A)
@@ -170,7 +183,7 @@ examples: $(EXAMPLES)
 $(BUILD)/examples/%: examples/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
-		-pthread -o $@ $< $(LIB_A)
+		-pthread -o $@ $< $(LIB_A) $(LIB_LIBS)
 
 # ---- the table of bad inputs -------------------------------------------
 
