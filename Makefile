@@ -67,6 +67,9 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 
 KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h
 
+# status_test runs fanoutctl from beside itself in the guest.
+FANOUTCTL_COPY := --copy $(BUILD)/tools/fanoutctl:/tests/fanoutctl
+
 VM_RUN := tools/vm-run.sh --kernel $(VMLINUZ) --module $(MODULE) \
 	--cache $(CACHE)/vm
 
@@ -211,8 +214,8 @@ check: deps
 check-static: all sparse checkpatch man-check errtable-check
 
 # The suite on one kernel (KVER), as check-kernels.sh runs it.
-check-run: module sparse
-	$(VM_RUN) --mode check --smp 2 --tests "$(TESTS)"
+check-run: module sparse $(BUILD)/tools/fanoutctl
+	$(VM_RUN) --mode check --smp 2 --tests "$(TESTS)" $(FANOUTCTL_COPY)
 
 demo: deps
 	$(MAKE) all
@@ -311,8 +314,9 @@ debug-module: debug-kernel
 	cp -p kmod/*.c kmod/*.h $(DEBUG_MOD)/kmod/
 	$(MAKE) -C $(DEBUG_KERNEL)/src M=$(DEBUG_MOD) KCFLAGS=-g modules
 
-check-debug-run: tests debug-module
+check-debug-run: tests debug-module $(BUILD)/tools/fanoutctl
 	$(DEBUG_VM_RUN) --mode check --smp 2 --timeout 2400 --tests "$(TESTS)" \
+		$(FANOUTCTL_COPY) \
 		--cmdline "STRESS_FANOUTS=200 FUZZ_ITER=5000 LOCKHOLD_REQUESTS=25"
 
 # The guest of `make fuzz` and `make soak`: GUEST=stock (the Debian
