@@ -65,7 +65,8 @@ FANOUTCTL_SRCS := $(wildcard tools/fanoutctl/*.c)
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h
+KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h \
+	include/uapi/linux/fanout_netlink.h
 
 # status_test runs fanoutctl from beside itself in the guest.
 FANOUTCTL_COPY := --copy $(BUILD)/tools/fanoutctl:/tests/fanoutctl
@@ -117,7 +118,7 @@ $(MOD_DIR)/.sources: Kbuild $(KERNEL_SRCS)
 	@mkdir -p $(MOD_DIR)/kmod $(MOD_DIR)/include/uapi/linux
 	cp -p Kbuild $(MOD_DIR)/
 	cp -p kmod/*.c kmod/*.h $(MOD_DIR)/kmod/
-	cp -p include/uapi/linux/fanout.h $(MOD_DIR)/include/uapi/linux/
+	cp -p include/uapi/linux/fanout*.h $(MOD_DIR)/include/uapi/linux/
 	@touch $@
 
 $(MODULE): $(MOD_DIR)/.sources
@@ -274,7 +275,7 @@ install: lib
 	ln -sf libfanout.so.$(LIB_SO_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libfanout.so
 	install -m 644 lib/include/libfanout.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 include/uapi/linux/fanout.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 include/uapi/linux/fanout*.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
 		-e 's|^libdir=.*|libdir=$(LIBDIR)|' \
 		-e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
@@ -386,7 +387,7 @@ dkms-tree:
 	mkdir -p $(DKMS_TREE)/kmod $(DKMS_TREE)/include/uapi/linux
 	cp Kbuild $(DKMS_TREE)/
 	cp kmod/*.c kmod/*.h $(DKMS_TREE)/kmod/
-	cp include/uapi/linux/fanout.h $(DKMS_TREE)/include/uapi/linux/
+	cp include/uapi/linux/fanout*.h $(DKMS_TREE)/include/uapi/linux/
 	sed 's/#MODULE_VERSION#/$(FANOUT_VERSION)/' dkms.conf > $(DKMS_TREE)/dkms.conf
 
 # What make deb needs beyond gcc and make (dpkg-buildpackage checks for

@@ -9,6 +9,7 @@
 #include <linux/uaccess.h>
 
 #include "fanout.h"
+#include "state.h"
 #include "trace.h"
 
 /*
@@ -76,8 +77,10 @@ int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j)
 			goto out_unlock;
 		}
 	}
-	if (!g->members[m].nagents++)
+	if (!g->members[m].nagents++) {
 		__set_bit(m, g->up);
+		fanout_state_member_up(g, m);
+	}
 	trace_fanout_member_join(g, m);
 	WRITE_ONCE(ep->member, m);
 	j->member = m;
@@ -105,8 +108,10 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 	spin_lock_bh(&g->lock);
 	m = &g->members[ep->member];
 	down = !--m->nagents;
-	if (down)
+	if (down) {
 		__clear_bit(ep->member, g->up);
+		fanout_state_member_down(g, ep->member);
+	}
 	trace_fanout_member_leave(g, ep->member);
 	WRITE_ONCE(ep->member, -1);
 	/*
@@ -118,14 +123,16 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 	spin_unlock_bh(&g->lock);
 
 	/*
-	 * What it took fails first, while its conversation stays bound to
-	 * it: the taker of a target is its queue's agent, so no other agent
-	 * may be bound to that queue before. Then the rest of the
-	 * conversation goes to another agent.
+	 * What it took fails first (or goes back to its queue for
+	 * redelivery), while its conversation stays bound to it: the taker
+	 * of a target is its queue's agent, so no other agent may be bound
+	 * to that queue before. Then the rest of the conversation goes to
+	 * another agent.
 	 */
 	do {
 		spin_lock_bh(&g->lock);
-		done = fanout_ep_fail_taken(ep, -EPIPE);
+		done = fanout_redeliver_taken(g, ep) &&
+		       fanout_ep_fail_taken(ep, -EPIPE);
 		if (done)
 			fanout_amq_leave(g, ep);
 		spin_unlock_bh(&g->lock);
@@ -169,11 +176,13 @@ void fanout_recv_clear(struct fanout_recv *r)
 	memset(r->uuid, 0, sizeof(r->uuid));
 	r->len = 0;
 	r->member = 0;
+	r->flags &= ~FANOUT_RECV_REDELIVERED;
 }
 
 static int fanout_recv_check(const struct fanout_recv *r)
 {
-	if (r->flags & ~FANOUT_RECV_FLAGS)
+	/* The redelivery mark is an output: ignored on input. */
+	if (r->flags & ~(FANOUT_RECV_FLAGS | FANOUT_RECV_REDELIVERED))
 		return -EINVAL;
 	if (r->reserved[0] || r->reserved[1])
 		return -EINVAL;
@@ -214,6 +223,10 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 		goto out_unlock;
 	}
 	fanout_amq_take(g, ep, t);
+	if (t->redelivered)
+		r->flags |= FANOUT_RECV_REDELIVERED;
+	else
+		r->flags &= ~FANOUT_RECV_REDELIVERED;
 	trace_fanout_recv(t);
 	kref_get(&t->req->ref);
 out_unlock:

@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 
 #include "fanout.h"
+#include "state.h"
 #include "trace.h"
 
 static const struct rhashtable_params fanout_amq_params = {
@@ -385,6 +386,7 @@ void fanout_amq_take(struct fanout_group *g, struct fanout_endpoint *ep,
 	amq->nqueued--;
 	amq->ntaken++;
 	g->members[t->member].nqueued--;
+	fanout_state_target_take(g, t, true);
 	t->state = FANOUT_TARGET_TAKEN;
 }
 
@@ -406,6 +408,7 @@ void fanout_amq_untake(struct fanout_group *g, struct fanout_endpoint *ep,
 	amq->nqueued++;
 	amq->ntaken--;
 	g->members[t->member].nqueued++;
+	fanout_state_target_take(g, t, false);
 	t->state = FANOUT_TARGET_QUEUED;
 	wake_up(&ep->wq);
 }
@@ -432,39 +435,53 @@ void fanout_amq_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 		fanout_amq_unbind(g, ep->amq);
 }
 
+/*
+ * The first target queued for @m that fails when it goes down: the
+ * backlog first (it would be admitted as queues free), then its ready
+ * AMQs (a member with no agent has no bound one). Targets kept for
+ * redelivery are passed over. Group lock held.
+ */
+static struct fanout_target *fanout_member_doomed(struct fanout_member *m)
+{
+	struct fanout_target *t;
+	struct fanout_amq *amq;
+
+	list_for_each_entry(t, &m->backlog, node)
+		if (!fanout_target_redeliverable(t))
+			return t;
+	list_for_each_entry(amq, &m->ready, ready_node)
+		list_for_each_entry(t, &amq->targets, node)
+			if (!fanout_target_redeliverable(t))
+				return t;
+	return NULL;
+}
+
 /**
  * fanout_member_fail_batch() - fail queued targets of a member gone down
  * @g: the group
  * @m: the member, with no agent
  * @status: the failure reason
  *
- * Fails up to %FANOUT_SETTLE_BATCH targets of @m's backlog, then of its
- * ready AMQs (a member with no agent has no bound one). Group lock held.
- * Return: true when nothing of @m is queued any more.
+ * Fails up to %FANOUT_SETTLE_BATCH targets queued for @m, those kept for
+ * redelivery excepted (they wait for the member's next agent or their
+ * deadline). Group lock held.
+ * Return: true when nothing of @m that fails is queued any more.
  */
 bool fanout_member_fail_batch(struct fanout_group *g, struct fanout_member *m,
 			      int status)
 {
 	struct fanout_target *t;
-	struct fanout_amq *amq;
 	unsigned int n;
 
 	lockdep_assert_held(&g->lock);
 	for (n = 0; n < FANOUT_SETTLE_BATCH; n++) {
-		/* The backlog first: it would be admitted as queues free. */
-		t = list_first_entry_or_null(&m->backlog, struct fanout_target,
-					     node);
-		amq = list_first_entry_or_null(&m->ready, struct fanout_amq,
-					       ready_node);
-		if (!t && amq)
-			t = list_first_entry(&amq->targets,
-					     struct fanout_target, node);
+		t = fanout_member_doomed(m);
 		if (!t)
 			return true;
 		fanout_target_settle(t, status, FANOUT_TARGET_FAILED);
 		fanout_request_wake(t->req);
 	}
-	return list_empty(&m->ready) && list_empty(&m->backlog);
+	return !fanout_member_doomed(m);
 }
 
 /*

@@ -44,6 +44,7 @@
 
 struct dentry;
 struct file;
+struct fanout_gstate;
 struct fanout_user;
 struct net;
 struct poll_table_struct;
@@ -159,6 +160,8 @@ struct fanout_member {
  * @status: result once settled
  * @state: enum fanout_target_state; read without the lock with acquire
  *	semantics: once REPLIED or FAILED, @status and @reply never change
+ * @redelivered: its agent died or left without replying and it went back
+ *	to its queue (%FANOUT_SEND_REDELIVER, state.c)
  *
  * Protected by the group lock.
  */
@@ -171,6 +174,7 @@ struct fanout_target {
 	u32 member;
 	s32 status;
 	u8 state;
+	u8 redelivered;
 };
 
 /**
@@ -182,7 +186,11 @@ struct fanout_target {
  * @group: the group (kept alive by the owner endpoint's reference)
  * @owner: the endpoint that sent it
  * @owner_node: in the owner's request list (group lock)
- * @deadline: fails every open target with -ETIMEDOUT
+ * @deadline: fires at half the deadline (a status broadcast if targets
+ *	are open), then fails every open target with -ETIMEDOUT
+ * @expires: when the deadline passes (CLOCK_MONOTONIC)
+ * @half_passed: @deadline fired at half the deadline (timer only)
+ * @flags: FANOUT_SEND_* it was sent with
  * @wq: coordinators waiting for it; each waiter's wake function checks
  *	its own wake condition, so a reply wakes nobody who need not run
  * @nreplied: targets replied (group lock; read locklessly by waiters)
@@ -203,6 +211,9 @@ struct fanout_request {
 	struct fanout_endpoint *owner;
 	struct list_head owner_node;
 	struct hrtimer deadline;
+	ktime_t expires;
+	bool half_passed;
+	u32 flags;
 	wait_queue_head_t wq;
 	u32 nreplied;
 	u32 nfailed;
@@ -242,6 +253,8 @@ struct fanout_request {
  * @amqs: (member, UUID) -> busy struct fanout_amq
  * @stats: counters
  * @up: bitmap of members with at least one agent
+ * @state: expected state, confirmations and broadcast (state.h), its
+ *	fields protected by @lock too
  * @members: @max_members member slots
  */
 struct fanout_group {
@@ -271,6 +284,7 @@ struct fanout_group {
 	struct rhashtable amqs;
 	struct fanout_group_stats stats;
 	unsigned long *up;
+	struct fanout_gstate *state;
 	struct fanout_member members[];
 };
 
@@ -338,6 +352,11 @@ int fanout_net_init(void);
 void fanout_net_exit(void);
 struct fanout_group *fanout_ep_group(struct fanout_endpoint *ep);
 void fanout_group_put(struct fanout_group *group);
+u32 fanout_group_perm(struct fanout_group *g);
+struct fanout_group *fanout_group_lookup(struct net *net, const char *name);
+struct fanout_group *fanout_group_nth(struct net *net, unsigned long n);
+void fanout_group_stats_read(struct fanout_group *g,
+			     struct fanout_group_stats *stats);
 int fanout_group_create(struct fanout_endpoint *ep,
 			struct fanout_group_params *params);
 int fanout_group_open(struct fanout_endpoint *ep,

@@ -13,6 +13,7 @@
 #include <net/netns/generic.h>
 
 #include "fanout.h"
+#include "state.h"
 
 /**
  * struct fanout_net - fanout state of one network namespace
@@ -49,6 +50,7 @@ static void fanout_group_free(struct kref *ref)
 
 	WARN_ON_ONCE(!xa_empty(&g->requests));
 	xa_destroy(&g->requests);
+	fanout_gstate_destroy(g);
 	fanout_amq_table_destroy(g);
 	if (g->creator) {
 		fanout_user_uncharge_group(g->creator);
@@ -91,7 +93,7 @@ static int fanout_name_check(const char *name)
  * owner or creator, then group, then others; CAP_IPC_OWNER in the
  * group's user namespace grants everything.
  */
-static u32 fanout_group_perm(struct fanout_group *g)
+u32 fanout_group_perm(struct fanout_group *g)
 {
 	kuid_t euid = current_euid();
 	u32 mode = g->mode;
@@ -181,8 +183,12 @@ static struct fanout_group *fanout_group_alloc(struct fanout_group_params *p)
 	g->max_queues = p->max_queues ?: min(g->max_queue, FANOUT_QUEUES_MAX);
 	g->deadline_ms = p->deadline_ms ?: FANOUT_DEFAULT_DEADLINE_MS;
 	g->interval_ms = p->status_interval_ms ?: FANOUT_DEFAULT_INTERVAL_MS;
+	if (fanout_gstate_init(g))
+		goto err_amqs;
 	return g;
 
+err_amqs:
+	fanout_amq_table_destroy(g);
 err_up:
 	fanout_free(g->up);
 err_group:
@@ -299,6 +305,7 @@ static void fanout_group_kill(struct fanout_group *g)
 	spin_unlock_bh(&g->lock);
 	for (m = 0; m < g->max_members; m++)
 		wake_up_all(&g->members[m].wq);
+	fanout_gstate_kill(g);
 
 	do {
 		unsigned long found = id;
@@ -370,18 +377,72 @@ int fanout_group_info(struct fanout_endpoint *ep,
 	return 0;
 }
 
-int fanout_group_get_stats(struct fanout_endpoint *ep,
-			   struct fanout_group_stats *stats)
+/**
+ * fanout_group_stats_read() - the counters of a group
+ * @g: the group
+ * @stats: filled in
+ */
+void fanout_group_stats_read(struct fanout_group *g,
+			     struct fanout_group_stats *stats)
 {
-	struct fanout_group *g = fanout_ep_group(ep);
-
 	spin_lock_bh(&g->lock);
 	*stats = g->stats;
 	stats->members_up = bitmap_weight(g->up, g->max_members);
 	spin_unlock_bh(&g->lock);
 	stats->amqs_free = (u64)g->max_members * g->max_queues -
 			   stats->amqs_busy;
+}
+
+int fanout_group_get_stats(struct fanout_endpoint *ep,
+			   struct fanout_group_stats *stats)
+{
+	fanout_group_stats_read(fanout_ep_group(ep), stats);
 	return 0;
+}
+
+/**
+ * fanout_group_lookup() - find a live group of a namespace by name
+ * @net: the network namespace
+ * @name: NUL-terminated name
+ *
+ * Return: the group with a reference, or NULL.
+ */
+struct fanout_group *fanout_group_lookup(struct net *net, const char *name)
+{
+	struct fanout_net *fn = fanout_net(net);
+	struct fanout_group *g;
+
+	mutex_lock(&fn->lock);
+	g = fanout_group_find(fn, name);
+	if (g)
+		kref_get(&g->ref);
+	mutex_unlock(&fn->lock);
+	return g;
+}
+
+/**
+ * fanout_group_nth() - the @n-th live group of a namespace, for dumps
+ * @net: the network namespace
+ * @n: index in its group list (groups created or destroyed meanwhile
+ *	shift it, as in any netlink dump)
+ *
+ * Return: the group with a reference, or NULL past the end.
+ */
+struct fanout_group *fanout_group_nth(struct net *net, unsigned long n)
+{
+	struct fanout_net *fn = fanout_net(net);
+	struct fanout_group *g, *found = NULL;
+
+	mutex_lock(&fn->lock);
+	list_for_each_entry(g, &fn->groups, node) {
+		if (!n--) {
+			kref_get(&g->ref);
+			found = g;
+			break;
+		}
+	}
+	mutex_unlock(&fn->lock);
+	return found;
 }
 
 /**

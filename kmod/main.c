@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 
 #include "fanout.h"
+#include "state.h"
 
 unsigned int fanout_max_payload = 65536;
 module_param_named(max_payload, fanout_max_payload, uint, 0444);
@@ -37,6 +38,9 @@ union fanout_ioctl_arg {
 	struct fanout_call call;
 	struct fanout_results results;
 	struct fanout_id id;
+	struct fanout_state state;
+	struct fanout_confirm confirm;
+	struct fanout_state_wait state_wait;
 };
 
 /**
@@ -69,7 +73,8 @@ static int fanout_ioc_version(struct fanout_endpoint *ep, void *arg)
 	v->max_members = FANOUT_MEMBERS_MAX;
 	v->max_payload = fanout_max_payload;
 	v->max_pending = fanout_max_pending;
-	v->features = FANOUT_FEATURE_AMQ;
+	v->features = FANOUT_FEATURE_AMQ | FANOUT_FEATURE_STATE |
+		      FANOUT_FEATURE_NETLINK;
 	return 0;
 }
 
@@ -115,6 +120,10 @@ FANOUT_IOC_ADAPTER(fanout_call)
 FANOUT_IOC_ADAPTER(fanout_results)
 FANOUT_IOC_ADAPTER(fanout_cancel)
 FANOUT_IOC_ADAPTER(fanout_release_request)
+FANOUT_IOC_ADAPTER(fanout_state_set)
+FANOUT_IOC_ADAPTER(fanout_state_get)
+FANOUT_IOC_ADAPTER(fanout_confirm)
+FANOUT_IOC_ADAPTER(fanout_state_wait)
 FANOUT_IOC_UNDO_ADAPTER(fanout_recv_undo)
 FANOUT_IOC_UNDO_ADAPTER(fanout_reply_recv_undo)
 FANOUT_IOC_UNDO_ADAPTER(fanout_send_undo)
@@ -133,7 +142,8 @@ static const struct fanout_ioctl_desc fanout_ioctls[] = {
 	{ .cmd = FANOUT_IOC_GROUP_INFO, .handler = fanout_group_info_ioc,
 	  .bound = true },
 	{ .cmd = FANOUT_IOC_GROUP_STATS, .handler = fanout_group_get_stats_ioc,
-	  .bound = true },
+	  .bound = true,
+	  .min_size = offsetofend(struct fanout_group_stats, amqs_free) },
 	{ .cmd = FANOUT_IOC_JOIN, .handler = fanout_join_ioc,
 	  .undo = fanout_join_undo_ioc, .bound = true },
 	{ .cmd = FANOUT_IOC_LEAVE, .handler = fanout_ioc_leave, .bound = true },
@@ -155,6 +165,15 @@ static const struct fanout_ioctl_desc fanout_ioctls[] = {
 	  .bound = true },
 	{ .cmd = FANOUT_IOC_CANCEL, .handler = fanout_cancel_ioc, .bound = true },
 	{ .cmd = FANOUT_IOC_RELEASE, .handler = fanout_release_request_ioc,
+	  .bound = true },
+	/* Expected state (state.c) */
+	{ .cmd = FANOUT_IOC_STATE_SET, .handler = fanout_state_set_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_CONFIRM, .handler = fanout_confirm_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_STATE_WAIT, .handler = fanout_state_wait_ioc,
+	  .bound = true },
+	{ .cmd = FANOUT_IOC_STATE_GET, .handler = fanout_state_get_ioc,
 	  .bound = true },
 };
 
@@ -318,22 +337,33 @@ static int __init fanout_init(void)
 	ret = fanout_net_init();
 	if (ret)
 		return ret;
-	ret = misc_register(&fanout_misc);
+	ret = fanout_genl_init();
 	if (ret)
 		goto err_net;
+	ret = misc_register(&fanout_misc);
+	if (ret)
+		goto err_genl;
 	fanout_debugfs_init();
 	return 0;
 
+err_genl:
+	fanout_genl_exit();
 err_net:
 	fanout_net_exit();
 	return ret;
 }
 
+/*
+ * The groups go (their broadcast work cancelled) before the netlink
+ * family: no broadcast can be built for an unregistered family. A dump
+ * in progress holds the module.
+ */
 static void __exit fanout_exit(void)
 {
 	fanout_debugfs_exit();
 	misc_deregister(&fanout_misc);
 	fanout_net_exit();
+	fanout_genl_exit();
 }
 
 module_init(fanout_init);

@@ -12,6 +12,7 @@
 #include <linux/uuid.h>
 
 #include "fanout.h"
+#include "state.h"
 #include "trace.h"
 
 void fanout_payload_free(struct fanout_payload *p)
@@ -84,6 +85,7 @@ void fanout_target_settle(struct fanout_target *t, int status, u8 state)
 
 	lockdep_assert_held(&g->lock);
 	trace_fanout_settle(t, status, state);
+	fanout_state_target_settle(g, t);
 	fanout_amq_settle(g, t);
 	t->status = status;
 	/* Readers of a settled target's result pair with this release. */
@@ -190,7 +192,11 @@ void fanout_request_wake(struct fanout_request *req)
 		wake_up(&req->wq);
 }
 
-/* Softirq context (HRTIMER_MODE_REL_SOFT), like a timer_list. */
+/*
+ * Softirq context (HRTIMER_MODE_REL_SOFT), like a timer_list. It fires
+ * twice: at half the deadline, for a status broadcast when targets are
+ * still open, then at the deadline.
+ */
 static enum hrtimer_restart fanout_deadline_expired(struct hrtimer *timer)
 {
 	struct fanout_request *req = container_of(timer, struct fanout_request,
@@ -198,6 +204,14 @@ static enum hrtimer_restart fanout_deadline_expired(struct hrtimer *timer)
 	struct fanout_group *g = req->group;
 
 	spin_lock_bh(&g->lock);
+	if (!req->half_passed) {
+		req->half_passed = true;
+		if (req->nreplied + req->nfailed < req->ntargets)
+			fanout_status_event(g, FANOUT_REASON_DEADLINE_HALF);
+		spin_unlock_bh(&g->lock);
+		hrtimer_set_expires(timer, req->expires);
+		return HRTIMER_RESTART;
+	}
 	trace_fanout_deadline(req);
 	fanout_request_fail_open(req, -ETIMEDOUT);
 	fanout_request_wake(req);
@@ -424,8 +438,10 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms,
 		g->stats.pending++;
 		g->stats.requests++;
 		trace_fanout_send(req, deadline_ms);
+		fanout_state_target_open(g, req->ntargets);
 		fanout_request_queue(req, bits, reserve);
-		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms),
+		req->expires = ktime_add_ms(ktime_get(), deadline_ms);
+		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms) / 2,
 			      HRTIMER_MODE_REL_SOFT);
 	}
 	spin_unlock_bh(&g->lock);
@@ -480,6 +496,7 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	ret = fanout_request_charge(req);
 	if (ret)
 		goto out_req;
+	req->flags = s->flags;
 	if (s->flags & FANOUT_SEND_UUID)
 		memcpy(req->uuid, s->uuid, sizeof(req->uuid));
 	else
