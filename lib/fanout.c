@@ -144,27 +144,3 @@ FANOUT_API int fanout_release(int fd, __u64 id)
 
 	return fanout_ioctl(fd, FANOUT_IOC_RELEASE, &i);
 }
-
-/* ---- expected state (LIBFANOUT_0.2, FANOUT_FEATURE_STATE) ---- */
-
-FANOUT_API int fanout_state_set(int fd, struct fanout_state *state)
-{
-	return fanout_ioctl(fd, FANOUT_IOC_STATE_SET, state);
-}
-
-FANOUT_API int fanout_state_get(int fd, struct fanout_state *state)
-{
-	return fanout_ioctl(fd, FANOUT_IOC_STATE_GET, state);
-}
-
-FANOUT_API int fanout_confirm(int fd, __u64 generation)
-{
-	struct fanout_confirm c = { .generation = generation };
-
-	return fanout_ioctl(fd, FANOUT_IOC_CONFIRM, &c);
-}
-
-FANOUT_API int fanout_state_wait(int fd, struct fanout_state_wait *wait)
-{
-	return fanout_ioctl(fd, FANOUT_IOC_STATE_WAIT, wait);
-}
