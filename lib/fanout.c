@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -77,7 +78,28 @@ FANOUT_API int fanout_group_info(int fd, struct fanout_group_params *params)
 	return fanout_ioctl(fd, FANOUT_IOC_GROUP_INFO, params);
 }
 
-FANOUT_API int fanout_group_stats(int fd, struct fanout_group_stats *stats)
+/*
+ * fanout_group_stats@LIBFANOUT_0.1 was built for the 64-byte first
+ * version of struct fanout_group_stats (up to amqs_free): callers built
+ * then get no more than that. The default version fills the whole
+ * structure of this header.
+ */
+#define FANOUT_STATS_V1_SIZE \
+	(offsetof(struct fanout_group_stats, amqs_free) + sizeof(__u64))
+#define FANOUT_IOC_GROUP_STATS_V1 \
+	_IOC(_IOC_READ, FANOUT_IOC_MAGIC, 0x05, FANOUT_STATS_V1_SIZE)
+
+int fanout_group_stats_v1(int fd, struct fanout_group_stats *stats);
+int fanout_group_stats_v2(int fd, struct fanout_group_stats *stats);
+
+__asm__(".symver fanout_group_stats_v1, fanout_group_stats@LIBFANOUT_0.1");
+FANOUT_API int fanout_group_stats_v1(int fd, struct fanout_group_stats *stats)
+{
+	return fanout_ioctl(fd, FANOUT_IOC_GROUP_STATS_V1, stats);
+}
+
+__asm__(".symver fanout_group_stats_v2, fanout_group_stats@@LIBFANOUT_0.2");
+FANOUT_API int fanout_group_stats_v2(int fd, struct fanout_group_stats *stats)
 {
 	return fanout_ioctl(fd, FANOUT_IOC_GROUP_STATS, stats);
 }
@@ -143,4 +165,38 @@ FANOUT_API int fanout_release(int fd, __u64 id)
 	struct fanout_id i = { .id = id };
 
 	return fanout_ioctl(fd, FANOUT_IOC_RELEASE, &i);
+}
+
+/* Expected state (FANOUT_FEATURE_STATE) */
+
+FANOUT_API int fanout_state_set(int fd, __u32 code, const void *blob,
+				__u32 blob_len, __u64 *generation)
+{
+	struct fanout_state s = {
+		.code = code,
+		.blob = (__u64)(unsigned long)blob,
+		.blob_len = blob_len,
+	};
+	int ret = fanout_ioctl(fd, FANOUT_IOC_STATE_SET, &s);
+
+	if (!ret && generation)
+		*generation = s.generation;
+	return ret;
+}
+
+FANOUT_API int fanout_state_get(int fd, struct fanout_state *state)
+{
+	return fanout_ioctl(fd, FANOUT_IOC_STATE_GET, state);
+}
+
+FANOUT_API int fanout_confirm(int fd, __u64 generation)
+{
+	struct fanout_confirm c = { .generation = generation };
+
+	return fanout_ioctl(fd, FANOUT_IOC_CONFIRM, &c);
+}
+
+FANOUT_API int fanout_state_wait(int fd, struct fanout_state_wait *wait)
+{
+	return fanout_ioctl(fd, FANOUT_IOC_STATE_WAIT, wait);
 }

@@ -45,6 +45,13 @@ int fanout_results(int fd, struct fanout_results *results);
 int fanout_cancel(int fd, __u64 id);
 int fanout_release(int fd, __u64 id);
 
+/* Expected state (LIBFANOUT_0.2) */
+int fanout_state_set(int fd, __u32 code, const void *blob, __u32 blob_len,
+		     __u64 *generation);
+int fanout_state_get(int fd, struct fanout_state *state);
+int fanout_confirm(int fd, __u64 generation);
+int fanout_state_wait(int fd, struct fanout_state_wait *wait);
+
 #ifdef __cplusplus
 }
 #endif
