@@ -53,16 +53,7 @@ static int broadcast_of(struct fanout_status_sock *s, const char *group,
 
 static int set_state(int fd, __u32 code, const char *blob, __u64 *gen)
 {
-	struct fanout_state s = { .code = code };
-	int ret;
-
-	if (blob) {
-		s.blob = (uintptr_t)blob;
-		s.blob_len = strlen(blob);
-	}
-	ret = fanout_state_set(fd, &s);
-	*gen = s.generation;
-	return ret;
+	return fanout_state_set(fd, code, blob, blob ? strlen(blob) : 0, gen);
 }
 
 /* Send a request to the members in @map (@bits bits); its id. */

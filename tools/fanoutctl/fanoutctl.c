@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,29 +281,27 @@ static int endpoint(const char *name)
 
 static int cmd_set_state(const char *name, const char *code, const char *blob)
 {
-	struct fanout_state state = { 0 };
+	unsigned long c;
+	__u64 generation;
 	char *end;
 	int fd, ret;
 
 	errno = 0;
-	state.code = strtoul(code, &end, 0);
-	if (errno || *end || !*code) {
+	c = strtoul(code, &end, 0);
+	if (errno || *end || !*code || c > UINT32_MAX) {
 		fprintf(stderr, "fanoutctl: bad state code '%s'\n", code);
 		return 2;
 	}
-	if (blob) {
-		state.blob = (unsigned long)blob;
-		state.blob_len = strlen(blob);
-	}
 	fd = endpoint(name);
-	ret = fanout_state_set(fd, &state);
+	ret = fanout_state_set(fd, c, blob, blob ? strlen(blob) : 0,
+			       &generation);
 	fanout_close(fd);
 	if (ret)
 		return fail(NULL, name, ret);
 	out_record_begin(NULL);
 	out_str("name", name);
-	out_u64("generation", state.generation);
-	out_u64("code", state.code);
+	out_u64("generation", generation);
+	out_u64("code", c);
 	out_record_end();
 	return 0;
 }
