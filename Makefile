@@ -165,6 +165,9 @@ $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_A) $(HARNESS
 
 tools: $(TOOLS)
 
+.PHONY: fanoutctl
+fanoutctl: $(BUILD)/tools/fanoutctl
+
 $(BUILD)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
@@ -265,8 +268,9 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+SBINDIR ?= $(PREFIX)/sbin
 
-install: lib
+install: lib fanoutctl
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(MANDIR)/man7
@@ -282,6 +286,13 @@ install: lib
 		$(BUILD)/lib/fanout.pc > $(DESTDIR)$(LIBDIR)/pkgconfig/fanout.pc
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	# The status API (libmnl) and fanoutctl.
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 644 lib/include/libfanout_status.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/uapi/linux/fanout_netlink.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 755 $(BUILD)/tools/fanoutctl $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 # Debug lane: the same suite on a KASAN + lockdep + kmemleak + fault
 # injection kernel built from linux-source-6.1 (tools/debug-kernel.sh, once,
@@ -341,7 +352,7 @@ man-check:
 	@if ! command -v man >/dev/null 2>&1; then \
 		echo "man-check: man is not installed, skipped"; exit 0; fi; \
 	fail=0; \
-	for f in man/*.3 man/*.7; do \
+	for f in man/*.3 man/*.7 man/*.8; do \
 		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=w -E UTF-8 \
 			-l $$f 2>&1 >/dev/null); \
 		if [ -n "$$out" ]; then echo "$$f:"; echo "$$out"; fail=1; fi; \
