@@ -275,64 +275,14 @@ FANOUT_API int fanout_status_recv(struct fanout_status_sock *s,
 /* Collects the answers of one query. */
 struct fanout_query {
 	__u8 cmd;			/* the reply messages' command */
-	size_t size;			/* array entries' size */
 	void *array;			/* groups, members or queues */
-	unsigned int n, cap;
+	__u32 n, cap;
+	struct fanout_array arr;	/* describes the three above */
 	struct fanout_asm *asms;	/* status answers */
 	struct fanout_status *st;	/* status or pending answer */
 	struct fanout_group_stats *stats;
 	const char *group;
 };
-
-/* Room for one more array entry; its address. */
-static void *fanout_query_slot(struct fanout_query *q)
-{
-	void *p;
-
-	if (q->n == q->cap) {
-		q->cap = q->cap ? 2 * q->cap : 16;
-		p = realloc(q->array, q->cap * q->size);
-		if (!p) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		q->array = p;
-	}
-	return (char *)q->array + q->n * q->size;
-}
-
-/* Run @parse on every @type nest of the message, into array slots. */
-static int fanout_query_nests(struct fanout_query *q, const struct nlmsghdr *nlh,
-			      unsigned int type,
-			      int (*parse)(const struct nlattr *, void *))
-{
-	const struct nlattr *a;
-	void *slot;
-	int ret;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) != type)
-			continue;
-		slot = fanout_query_slot(q);
-		if (!slot)
-			return -ENOMEM;
-		ret = parse(a, slot);
-		if (ret)
-			return ret;
-		q->n++;
-	}
-	return 0;
-}
-
-static int fanout_member_slot(const struct nlattr *a, void *slot)
-{
-	return fanout_parse_member(a, slot);
-}
-
-static int fanout_queue_slot(const struct nlattr *a, void *slot)
-{
-	return fanout_parse_queue(a, slot);
-}
 
 /* One answer of a query, by the command it answers. */
 static int fanout_query_msg(struct fanout_query *q, const struct nlmsghdr *nlh)
@@ -346,18 +296,19 @@ static int fanout_query_msg(struct fanout_query *q, const struct nlmsghdr *nlh)
 		return ret;
 	switch (q->cmd) {
 	case FANOUT_CMD_GET_GROUP:
-		slot = fanout_query_slot(q);
+		/* One group per message, at the top level. */
+		slot = fanout_array_slot(&q->arr);
 		if (!slot)
 			return -ENOMEM;
 		ret = fanout_parse_group(tb, slot);
 		q->n += !ret;
 		return ret;
 	case FANOUT_CMD_GET_MEMBERS:
-		return fanout_query_nests(q, nlh, FANOUT_A_MEMBER,
-					  fanout_member_slot);
+		return fanout_parse_nests(nlh, FANOUT_A_MEMBER, &q->arr,
+					  fanout_parse_member, 0);
 	case FANOUT_CMD_GET_QUEUES:
-		return fanout_query_nests(q, nlh, FANOUT_A_QUEUE,
-					  fanout_queue_slot);
+		return fanout_parse_nests(nlh, FANOUT_A_QUEUE, &q->arr,
+					  fanout_parse_queue, 0);
 	case FANOUT_CMD_GET_PENDING:
 		return fanout_parse_pendings(nlh, q->st);
 	case FANOUT_CMD_GET_STATS:
@@ -414,8 +365,11 @@ static int fanout_query_run(struct fanout_status_sock *s, __u8 cmd,
 static int fanout_query_array(struct fanout_status_sock *s, __u8 cmd, int dump,
 			      const char *group, size_t size, void **arrayp)
 {
-	struct fanout_query q = { .cmd = cmd, .size = size, .group = group };
-	int ret = fanout_query_run(s, cmd, dump, &q);
+	struct fanout_query q = { .cmd = cmd, .group = group };
+	int ret;
+
+	q.arr = (struct fanout_array){ &q.array, &q.n, &q.cap, size };
+	ret = fanout_query_run(s, cmd, dump, &q);
 
 	*arrayp = NULL;
 	if (ret) {

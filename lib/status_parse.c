@@ -207,9 +207,10 @@ int fanout_parse_group(fanout_tb_t tb, struct fanout_status_group *g)
 	return g->max_members ? 0 : -EPROTO;
 }
 
-int fanout_parse_member(const struct nlattr *nest,
-			struct fanout_status_member *m)
+int fanout_parse_member(const struct nlattr *nest, void *slot,
+			__u32 unused __attribute__((unused)))
 {
+	struct fanout_status_member *m = slot;
 	const struct nlattr *tb[FANOUT_MEMBER_A_MAX + 1];
 	int ret = fanout_parse_nest(nest, fanout_member_spec,
 				    FANOUT_MEMBER_A_MAX, tb);
@@ -228,8 +229,10 @@ int fanout_parse_member(const struct nlattr *nest,
 	return 0;
 }
 
-int fanout_parse_queue(const struct nlattr *nest, struct fanout_status_queue *q)
+int fanout_parse_queue(const struct nlattr *nest, void *slot,
+		       __u32 unused __attribute__((unused)))
 {
+	struct fanout_status_queue *q = slot;
 	const struct nlattr *tb[FANOUT_QUEUE_A_MAX + 1];
 	int ret = fanout_parse_nest(nest, fanout_queue_spec,
 				    FANOUT_QUEUE_A_MAX, tb);
@@ -324,10 +327,11 @@ int fanout_parse_status_head(fanout_tb_t tb, struct fanout_status *st)
 	return st->up && st->confirmed ? 0 : -ENOMEM;
 }
 
-/* Parse one pending nest into @p; its bitmaps at least @min_words. */
-static int fanout_parse_pending(const struct nlattr *nest,
-				struct fanout_status_pending *p, __u32 min_words)
+/* Parse one pending nest into @slot; its bitmaps at least @min_words. */
+static int fanout_parse_pending(const struct nlattr *nest, void *slot,
+				__u32 min_words)
 {
+	struct fanout_status_pending *p = slot;
 	const struct nlattr *tb[FANOUT_PENDING_A_MAX + 1];
 	int ret = fanout_parse_nest(nest, fanout_pending_spec,
 				    FANOUT_PENDING_A_MAX, tb);
@@ -362,41 +366,55 @@ struct fanout_status_priv {
 	__u32 cap;			/* entries allocated at pub.pending */
 };
 
-/* Room for one more entry in st->pending. */
-static int fanout_pending_grow(struct fanout_status *st)
+void *fanout_array_slot(struct fanout_array *arr)
 {
-	struct fanout_status_priv *priv = (struct fanout_status_priv *)st;
-	struct fanout_status_pending *p;
-	__u32 n;
+	__u32 cap = *arr->cap ? 2 * *arr->cap : 64;
+	void *p;
 
-	if (st->npending < priv->cap)
-		return 0;
-	n = priv->cap ? 2 * priv->cap : 64;
-	p = realloc(st->pending, n * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	st->pending = p;
-	priv->cap = n;
+	if (*arr->n == *arr->cap) {
+		p = realloc(*arr->array, cap * arr->size);
+		if (!p)
+			return NULL;
+		*arr->array = p;
+		*arr->cap = cap;
+	}
+	return (char *)*arr->array + *arr->n * arr->size;
+}
+
+int fanout_parse_nests(const struct nlmsghdr *nlh, unsigned int type,
+		       struct fanout_array *arr, fanout_nest_fn parse,
+		       __u32 arg)
+{
+	const struct nlattr *a;
+	void *slot;
+	int ret;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) != type)
+			continue;
+		slot = fanout_array_slot(arr);
+		if (!slot)
+			return -ENOMEM;
+		ret = parse(a, slot, arg);
+		if (ret)
+			return ret;
+		(*arr->n)++;
+	}
 	return 0;
 }
 
 int fanout_parse_pendings(const struct nlmsghdr *nlh, struct fanout_status *st)
 {
-	const struct nlattr *a;
-	int ret;
+	struct fanout_status_priv *priv = (struct fanout_status_priv *)st;
+	struct fanout_array arr = {
+		.array = (void **)&st->pending,
+		.n = &st->npending,
+		.cap = &priv->cap,
+		.size = sizeof(*st->pending),
+	};
 
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) != FANOUT_A_PENDING)
-			continue;
-		ret = fanout_pending_grow(st);
-		if (!ret)
-			ret = fanout_parse_pending(a, &st->pending[st->npending],
-						   st->words);
-		if (ret)
-			return ret;
-		st->npending++;
-	}
-	return 0;
+	return fanout_parse_nests(nlh, FANOUT_A_PENDING, &arr,
+				  fanout_parse_pending, st->words);
 }
 
 struct fanout_status *fanout_status_alloc(void)
