@@ -20,7 +20,8 @@
 
 /*
  * A group's broadcast being reassembled, and the sequence number of its
- * last complete one (to count lost broadcasts).
+ * last complete one (to count lost broadcasts; before the first one
+ * completes, the one before the first part 0 seen).
  */
 struct fanout_asm {
 	struct fanout_asm *next;
@@ -88,7 +89,12 @@ static int fanout_asm_start(struct fanout_asm *a, fanout_tb_t tb)
 		fanout_asm_drop(a);
 		return ret;
 	}
-	a->st->lost = a->have_seq ? seq - a->last_seq - 1 : 0;
+	/* The first part seen of the group counts from there on. */
+	if (!a->have_seq) {
+		a->have_seq = 1;
+		a->last_seq = seq - 1;
+	}
+	a->st->lost = seq - a->last_seq - 1;
 	a->next_part = 0;
 	return 0;
 }
@@ -134,7 +140,6 @@ static int fanout_asm_feed(struct fanout_asm **list,
 	a->st->parts++;
 	if (!tb[FANOUT_A_LAST])
 		return 0;
-	a->have_seq = 1;
 	a->last_seq = a->st->seq;
 	*done = a->st;
 	a->st = NULL;

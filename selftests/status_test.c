@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -331,6 +332,265 @@ TEST_F(sync, ignored_notice_caught_by_periodic_broadcast)
 	EXPECT_EQ(0, fanout_agent_sync(&self->a[0], NULL));
 }
 
+/*
+ * A broadcast outdated by a newer state: the helper reaches the old one,
+ * its confirmation is stale, so it reads the newest from the device and
+ * confirms that.
+ */
+TEST_F(sync, outdated_broadcast_leads_to_newest_state)
+{
+	struct fanout_status *st;
+	__u64 gen1, gen2;
+
+	self->a[0].fd = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, self->a[0].fd);
+	ASSERT_EQ(0, set_state(self->fd, 1, "one", &gen1));
+	ASSERT_EQ(0, broadcast_of(self->s, self->name, gen1, &st));
+	ASSERT_EQ(0, set_state(self->fd, 2, "two", &gen2));
+	ASSERT_EQ(1, fanout_agent_sync(&self->a[0], st));
+	fanout_status_free(st);
+	EXPECT_EQ(gen2, self->a[0].generation);
+	EXPECT_EQ(2, self->r[0].calls);
+	EXPECT_EQ(2, self->r[0].code);
+	EXPECT_STREQ("two", self->r[0].blob);
+	EXPECT_EQ(1, self->a[0].confirms);
+	EXPECT_EQ(0, converged(self->fd, gen2));
+}
+
+/* Another group's broadcast is none of the agent's business. */
+TEST_F(sync, other_group_broadcast_ignored)
+{
+	struct fanout_status st = { .generation = 5 };
+
+	snprintf(st.group, sizeof(st.group), "not-%.20s", self->name);
+	self->a[0].fd = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, self->a[0].fd);
+	EXPECT_EQ(0, fanout_agent_sync(&self->a[0], &st));
+	EXPECT_EQ(0, self->r[0].calls);
+}
+
+/*
+ * A socket that overruns never hands out a broadcast with parts missing:
+ * -ENOBUFS, then the next broadcast whole, the loss counted.
+ */
+TEST(overrun_gives_enobufs_then_whole_broadcast)
+{
+	struct fanout_group_params p;
+	struct fanout_status_sock *s;
+	struct fanout_status *st;
+	char name[FANOUT_NAME_MAX];
+	__u64 map = 1, gen, id;
+	int fd, agent, i, ret, small = 1, big = 8 << 20, nobufs = 0;
+
+	fanout_test_name(name, "ovr");
+	fanout_test_params(&p, name, 64);
+	p.status_interval_ms = FANOUT_STATUS_INTERVAL_MIN_MS;
+	p.deadline_ms = 600000;
+	p.max_queue = 4096;
+	p.max_pending = 4096;
+	fd = fanout_test_create_params(&p);
+	ASSERT_LE(0, fd);
+	agent = fanout_test_agent(name, 0);
+	ASSERT_LE(0, agent);
+	for (i = 0; i < 3000; i++)
+		ASSERT_EQ(0, send_to(fd, &map, 64, &id));
+	ASSERT_EQ(0, fanout_status_open(&s, FANOUT_STATUS_SUBSCRIBE));
+	/* The smallest receive buffer: one part fits, the next overrun. */
+	ASSERT_EQ(0, setsockopt(fanout_status_fd(s), SOL_SOCKET, SO_RCVBUFFORCE,
+				&small, sizeof(small)));
+	ASSERT_EQ(0, set_state(fd, 1, NULL, &gen));
+	/* Every broadcast returned is whole; overruns are reported. */
+	for (;;) {
+		ret = fanout_status_recv(s, &st);
+		if (ret == -ENOBUFS) {
+			nobufs++;
+			ASSERT_EQ(0, setsockopt(fanout_status_fd(s), SOL_SOCKET,
+						SO_RCVBUFFORCE, &big,
+						sizeof(big)));
+			continue;
+		}
+		ASSERT_EQ(0, ret);
+		if (strcmp(st->group, name)) {
+			fanout_status_free(st);
+			continue;
+		}
+		EXPECT_LT(1, st->parts);
+		ASSERT_EQ(3000, st->npending);
+		break;
+	}
+	EXPECT_LE(1, nobufs);
+	EXPECT_LE(1, st->lost);
+	fanout_status_free(st);
+	fanout_status_close(s);
+	fanout_close(agent);
+	fanout_close(fd);
+}
+
+/*
+ * Without CAP_NET_ADMIN: no broadcasts and no list of every group, a
+ * group without read permission is refused; with it, the agent helper
+ * polls the device and catches up.
+ */
+TEST(unprivileged_agent_polls)
+{
+	char open_name[FANOUT_NAME_MAX], closed_name[FANOUT_NAME_MAX];
+	struct fanout_agent_sync a = { .reach = reach };
+	struct fanout_status_group *groups;
+	struct fanout_status_sock *s;
+	struct fanout_status *st;
+	struct reached r = { 0 };
+	int fd, closed, agent;
+	__u64 gen;
+
+	fanout_test_name(open_name, "unpo");
+	fanout_test_name(closed_name, "unpc");
+	fd = fanout_test_create(open_name, 4, 0);
+	ASSERT_LE(0, fd);
+	closed = fanout_test_create_mode(closed_name, 4, 0, 0600);
+	ASSERT_LE(0, closed);
+	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
+	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+
+	EXPECT_EQ(-EPERM, fanout_status_open(&s, FANOUT_STATUS_SUBSCRIBE));
+	ASSERT_EQ(0, fanout_status_open(&s, 0));
+	EXPECT_EQ(-EPERM, fanout_status_groups(s, NULL, &groups));
+	EXPECT_EQ(-EACCES, fanout_status_get(s, closed_name, &st));
+	ASSERT_EQ(1, fanout_status_groups(s, open_name, &groups));
+	EXPECT_STREQ(open_name, groups[0].name);
+	free(groups);
+
+	agent = fanout_test_agent(open_name, 2);
+	ASSERT_LE(0, agent);
+	a.fd = agent;
+	a.member = 2;
+	a.arg = &r;
+	snprintf(a.group, sizeof(a.group), "%s", open_name);
+	ASSERT_EQ(0, set_state(fd, 77, "poll", &gen));
+	/* The query answers like a broadcast; or the device is asked. */
+	ASSERT_EQ(0, fanout_status_get(s, open_name, &st));
+	EXPECT_EQ(gen, st->generation);
+	EXPECT_FALSE(fanout_bitmap_test(st->confirmed, st->words, 2));
+	fanout_status_free(st);
+	EXPECT_EQ(1, fanout_agent_sync(&a, NULL));
+	EXPECT_EQ(77, r.code);
+	EXPECT_STREQ("poll", r.blob);
+	EXPECT_EQ(0, fanout_agent_sync(&a, NULL));
+	EXPECT_EQ(0, converged(fd, gen));
+	fanout_status_close(s);
+	fanout_close(agent);
+	fanout_close(closed);
+	fanout_close(fd);
+}
+
+/* ---- rejected inputs of the library ------------------------------------ */
+
+TEST(status_open_unknown_flags)
+{
+	struct fanout_status_sock *s = (void *)1;
+
+	EXPECT_EQ(-EINVAL, fanout_status_open(&s, 1U << 31));
+	EXPECT_EQ(NULL, s);
+}
+
+TEST(status_fd_not_subscribed)
+{
+	struct fanout_status_sock *s;
+
+	ASSERT_EQ(0, fanout_status_open(&s, 0));
+	EXPECT_EQ(-ENOTCONN, fanout_status_fd(s));
+	fanout_status_close(s);
+}
+
+TEST(status_recv_not_subscribed)
+{
+	struct fanout_status_sock *s;
+	struct fanout_status *st;
+
+	ASSERT_EQ(0, fanout_status_open(&s, 0));
+	EXPECT_EQ(-ENOTCONN, fanout_status_recv(s, &st));
+	EXPECT_EQ(NULL, st);
+	fanout_status_close(s);
+}
+
+TEST(status_recv_nonblock_nothing)
+{
+	struct fanout_status_sock *s;
+	struct fanout_status *st;
+
+	ASSERT_EQ(0, fanout_status_open(&s, FANOUT_STATUS_SUBSCRIBE |
+					    FANOUT_STATUS_NONBLOCK));
+	/* Nothing is outstanding anywhere: no broadcast comes. */
+	EXPECT_EQ(-EAGAIN, fanout_status_recv(s, &st));
+	fanout_status_close(s);
+}
+
+TEST(status_query_without_group)
+{
+	struct fanout_status_sock *s;
+	struct fanout_status_member *m;
+	struct fanout_status_queue *q;
+	struct fanout_group_stats stats;
+	struct fanout_status *st;
+
+	ASSERT_EQ(0, fanout_status_open(&s, 0));
+	EXPECT_EQ(-EINVAL, fanout_status_members(s, NULL, &m));
+	EXPECT_EQ(-EINVAL, fanout_status_queues(s, NULL, &q));
+	EXPECT_EQ(-EINVAL, fanout_status_pending(s, NULL, &st));
+	EXPECT_EQ(-EINVAL, fanout_status_get(s, NULL, &st));
+	EXPECT_EQ(-EINVAL, fanout_status_stats(s, NULL, &stats));
+	fanout_status_close(s);
+}
+
+TEST(status_query_name_too_long)
+{
+	char name[FANOUT_NAME_MAX + 1];
+	struct fanout_status_sock *s;
+	struct fanout_status *st;
+
+	memset(name, 'n', FANOUT_NAME_MAX);
+	name[FANOUT_NAME_MAX] = '\0';
+	ASSERT_EQ(0, fanout_status_open(&s, 0));
+	EXPECT_EQ(-ENAMETOOLONG, fanout_status_get(s, name, &st));
+	fanout_status_close(s);
+}
+
+TEST(status_query_unknown_group)
+{
+	struct fanout_status_sock *s;
+	struct fanout_group_stats stats;
+	struct fanout_status *st;
+
+	ASSERT_EQ(0, fanout_status_open(&s, 0));
+	EXPECT_EQ(-ENOENT, fanout_status_get(s, "no-such-group", &st));
+	EXPECT_EQ(NULL, st);
+	EXPECT_EQ(-ENOENT, fanout_status_stats(s, "no-such-group", &stats));
+	fanout_status_close(s);
+}
+
+TEST(agent_sync_without_reach)
+{
+	struct fanout_agent_sync a = { .fd = -1 };
+
+	EXPECT_EQ(-EINVAL, fanout_agent_sync(&a, NULL));
+}
+
+TEST(agent_sync_not_joined)
+{
+	struct fanout_agent_sync a = { .reach = reach };
+	char name[FANOUT_NAME_MAX];
+	struct reached r = { 0 };
+	__u64 gen;
+
+	fanout_test_name(name, "nj");
+	a.fd = fanout_test_create(name, 4, 0);
+	ASSERT_LE(0, a.fd);
+	a.arg = &r;
+	ASSERT_EQ(0, set_state(a.fd, 3, NULL, &gen));
+	EXPECT_EQ(-ENOTCONN, fanout_agent_sync(&a, NULL));
+	EXPECT_EQ(0, a.generation);
+	fanout_close(a.fd);
+}
+
 /* ---- fanoutctl ---------------------------------------------------------- */
 
 /* Path of fanoutctl: $FANOUTCTL, else beside this program. */
@@ -629,6 +889,8 @@ TEST_F(ctl, set_state_and_wait_state)
 	EXPECT_EQ(2, fanoutctl(self->out, sizeof(self->out), args));
 	EXPECT_EQ(2, fanoutctl(self->out, sizeof(self->out),
 			       "set-state 2>/dev/null"));
+	EXPECT_EQ(2, fanoutctl(self->out, sizeof(self->out),
+			       "no-such-command 2>/dev/null"));
 	EXPECT_EQ(1, fanoutctl(self->out, sizeof(self->out),
 			       "group no-such-group 2>/dev/null"));
 }
