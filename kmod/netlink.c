@@ -78,8 +78,13 @@ struct fanout_status_cursor {
  * @member: next member index (members, queues)
  * @skip: queues of @member already dumped
  * @c: the group being dumped (@c.g) and, for a status, its parts
+ * @err: the request was refused: the dump's answer
+ * @ext: why, with the attribute, for the first call of the dump (the
+ *	start of a dump has no extended ack of its own before 6.2)
  */
 struct fanout_dump {
+	int err;
+	struct netlink_ext_ack ext;
 	struct net *net;
 	bool all;
 	unsigned long gidx;
@@ -581,37 +586,50 @@ out:
 
 /*
  * Start of every dump: the group named, or, without a name and with
- * CAP_NET_ADMIN, every group of the namespace when @may_all.
+ * CAP_NET_ADMIN, every group of the namespace when @may_all. The
+ * permission is checked here, with the requester's credentials; a
+ * refusal is the answer of the dump's first call, with its extended ack
+ * (in the NLMSG_DONE message), the same on every kernel.
  */
 static int fanout_dump_start(struct netlink_callback *cb, bool may_all)
 {
 	struct nlattr **attrs = fanout_dump_attrs(cb);
 	struct net *net = sock_net(cb->skb->sk);
-	struct fanout_dump *d;
 	struct fanout_group *g = NULL;
+	struct fanout_dump *d;
 
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	cb->args[0] = (long)d;
+	d->net = net;
 	if (!attrs[FANOUT_A_GROUP_NAME] && may_all) {
 		if (!fanout_net_admin(cb->skb, net)) {
-			NL_SET_ERR_MSG(cb->extack,
+			NL_SET_ERR_MSG(&d->ext,
 				       "CAP_NET_ADMIN needed to dump every group");
-			return -EPERM;
+			d->err = -EPERM;
 		}
 	} else {
-		g = fanout_genl_group(cb->skb, net, attrs, cb->extack);
-		if (IS_ERR(g))
-			return PTR_ERR(g);
+		g = fanout_genl_group(cb->skb, net, attrs, &d->ext);
+		if (IS_ERR(g)) {
+			d->err = PTR_ERR(g);
+			g = NULL;
+		}
 	}
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
-	if (!d) {
-		if (g)
-			fanout_group_put(g);
-		return -ENOMEM;
-	}
-	d->net = net;
 	d->all = !g;
 	d->c.g = g;
-	cb->args[0] = (long)d;
 	return 0;
+}
+
+/* The dump @d was refused: say so, and why, in its first answer. */
+static bool fanout_dump_refused(struct netlink_callback *cb,
+				struct fanout_dump *d)
+{
+	if (!d->err)
+		return false;
+	if (cb->extack)
+		*cb->extack = d->ext;
+	return true;
 }
 
 static int fanout_dump_start_one(struct netlink_callback *cb)
@@ -667,6 +685,8 @@ static int fanout_genl_dump_groups(struct sk_buff *skb,
 	struct fanout_dump *d = (struct fanout_dump *)cb->args[0];
 	struct fanout_group *g;
 
+	if (fanout_dump_refused(cb, d))
+		return d->err;
 	while (d->gidx != ULONG_MAX && (g = fanout_dump_group(d))) {
 		if (fanout_fill_group_msg(skb, g, NETLINK_CB(cb->skb).portid,
 					  cb->nlh->nlmsg_seq, NLM_F_MULTI,
@@ -684,6 +704,8 @@ static int fanout_genl_dump_status(struct sk_buff *skb,
 	struct fanout_dump *d = (struct fanout_dump *)cb->args[0];
 	struct fanout_group *g;
 
+	if (fanout_dump_refused(cb, d))
+		return d->err;
 	while (d->gidx != ULONG_MAX && (g = fanout_dump_group(d))) {
 		if (!d->c.part) {
 			d->c.reason = FANOUT_REASON_QUERY;
@@ -820,6 +842,8 @@ static int fanout_genl_dump_listing(struct sk_buff *skb,
 	struct fanout_dump *d = (struct fanout_dump *)cb->args[0];
 	int ret;
 
+	if (fanout_dump_refused(cb, d))
+		return d->err;
 	if (!d->c.g)
 		return 0;
 	ret = fanout_fill_listing(skb, d, cb, fanout_dump_cmd(cb));
