@@ -7,6 +7,7 @@
  * receive buffer is reused by every call on it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -96,12 +97,26 @@ struct fanout_nl_ctx {
 	void *data;
 };
 
+/* Keep the extended ACK message of @nlh, whose TLVs start at @off. */
+static void fanout_nl_extack(struct fanout_nl *nl, const struct nlmsghdr *nlh,
+			     unsigned int off)
+{
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
+	    mnl_nlmsg_size(off) > nlh->nlmsg_len)
+		return;
+	mnl_attr_for_each(a, nlh, off)
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+			snprintf(nl->ext_msg, sizeof(nl->ext_msg), "%s",
+				 mnl_attr_get_str(a));
+}
+
 /* NLMSG_ERROR: keep the extended ACK's message, return the error. */
 static int fanout_nl_error_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	struct fanout_nl *nl = ((struct fanout_nl_ctx *)data)->nl;
-	const struct nlattr *a;
 	unsigned int off = sizeof(*e);
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
@@ -110,13 +125,20 @@ static int fanout_nl_error_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_STOP;		/* the ACK */
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += e->msg.nlmsg_len - sizeof(e->msg);
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
-		mnl_attr_for_each(a, nlh, off)
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-				snprintf(nl->ext_msg, sizeof(nl->ext_msg), "%s",
-					 mnl_attr_get_str(a));
+	fanout_nl_extack(((struct fanout_nl_ctx *)data)->nl, nlh, off);
 	errno = -e->error;
+	return MNL_CB_ERROR;
+}
+
+/* NLMSG_DONE: the end of a dump, or its error and extended ACK. */
+static int fanout_nl_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const int *err = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err) || *err >= 0)
+		return MNL_CB_STOP;
+	fanout_nl_extack(((struct fanout_nl_ctx *)data)->nl, nlh, sizeof(*err));
+	errno = -*err;
 	return MNL_CB_ERROR;
 }
 
@@ -136,19 +158,6 @@ static int fanout_nl_data_cb(const struct nlmsghdr *nlh, void *data)
  * extended ACK message in nl->ext_msg, or the callback's (it sets errno
  * and returns MNL_CB_ERROR; EPROTO by default).
  */
-/* NLMSG_DONE: the end of a dump, or its error (the dump failed). */
-static int fanout_nl_done_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const int *err = mnl_nlmsg_get_payload(nlh);
-
-	(void)data;
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(*err) && *err < 0) {
-		errno = -*err;
-		return MNL_CB_ERROR;
-	}
-	return MNL_CB_STOP;
-}
-
 int fanout_nl_talk(struct fanout_nl *nl, struct nlmsghdr *nlh,
 		   mnl_cb_t cb, void *data)
 {

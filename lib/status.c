@@ -10,6 +10,7 @@
  * unread rest of the last datagram are its own.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>

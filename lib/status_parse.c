@@ -8,6 +8,7 @@
  * state: every function works on its arguments only.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

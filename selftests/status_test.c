@@ -576,6 +576,9 @@ TEST(status_query_unknown_group)
 	ASSERT_EQ(0, fanout_status_open(&s, 0));
 	EXPECT_EQ(-ENOENT, fanout_status_get(s, "no-such-group", &st));
 	EXPECT_EQ(NULL, st);
+	/* The kernel's extended ACK says why. */
+	EXPECT_NE('\0', fanout_status_errmsg(s)[0]);
+	TH_LOG("extack: %s", fanout_status_errmsg(s));
 	EXPECT_EQ(-ENOENT, fanout_status_stats(s, "no-such-group", &stats));
 	fanout_status_close(s);
 }
