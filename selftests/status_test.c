@@ -804,7 +804,7 @@ TEST_F(ctl, group)
 
 TEST_F(ctl, members)
 {
-	char args[64], row[256];
+	char args[64], row[512];
 
 	snprintf(args, sizeof(args), "-j members %s", self->name);
 	ASSERT_EQ(0, fanoutctl(self->out, sizeof(self->out), args));
@@ -820,6 +820,17 @@ TEST_F(ctl, members)
 	EXPECT_TRUE(strstr(self->out, "{\"member\":1,\"agents\":1,"
 				      "\"confirmed_gen\":0,") != NULL);
 	EXPECT_TRUE(strstr(self->out, "{\"member\":0,") == NULL);
+
+	/* The table for people, exactly: a header, columns aligned. */
+	snprintf(args, sizeof(args), "members %s", self->name);
+	ASSERT_EQ(0, fanoutctl(self->out, sizeof(self->out), args));
+	snprintf(row, sizeof(row),
+		 "member  agents  confirmed_gen  queued  busy_queues  redeliver\n"
+		 "1       1       0              0       1            0\n"
+		 "2       1       %-13llu  1       1            0\n"
+		 "5       1       0              0       0            0\n",
+		 (unsigned long long)self->gen);
+	EXPECT_STREQ(row, self->out);
 }
 
 TEST_F(ctl, pending)

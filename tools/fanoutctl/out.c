@@ -24,7 +24,10 @@ static struct {
 } stack[OUT_DEPTH];
 static int depth;
 
-/* Table mode: the cells of the list being collected. */
+/*
+ * Table mode: the list being collected, its column headers (the keys of
+ * the first row) first, then every row's cells.
+ */
 static char **cells;
 static unsigned int ncells, cells_cap, ncols;
 static bool header_done;
@@ -89,22 +92,31 @@ static void json_key(const char *key)
 	}
 }
 
-/* Table mode: a cell of the current row (its key the column header). */
-static void cell(const char *key, const char *val)
+static void cell_add(const char *text)
 {
-	if (!header_done) {
-		if (ncells == cells_cap) {
-			cells_cap = cells_cap ? 2 * cells_cap : 64;
-			cells = xrealloc(cells, cells_cap * sizeof(*cells));
-		}
-		cells[ncells++] = strdup(key);
-		ncols++;
-	}
 	if (ncells == cells_cap) {
 		cells_cap = cells_cap ? 2 * cells_cap : 64;
 		cells = xrealloc(cells, cells_cap * sizeof(*cells));
 	}
-	cells[ncells++] = strdup(val);
+	cells[ncells] = strdup(text);
+	if (!cells[ncells++]) {
+		perror("fanoutctl");
+		exit(1);
+	}
+}
+
+/*
+ * Table mode: a cell of the current row. The first row's keys are the
+ * headers: they are collected first and its values moved after them at
+ * the end of the row.
+ */
+static void cell(const char *key, const char *val)
+{
+	if (!header_done) {
+		cell_add(key);
+		ncols++;
+	}
+	cell_add(val);
 }
 
 /* Emit one field, @val already formatted for people, @json for JSON. */
@@ -189,9 +201,22 @@ void out_row_begin(void)
 
 void out_row_end(void)
 {
+	char **tmp;
+	unsigned int i;
+
 	depth--;
 	if (out_json)
 		putchar('}');
+	if (!out_json && !header_done) {
+		/* k0 v0 k1 v1 ... becomes k0 k1 ... v0 v1 ... */
+		tmp = xrealloc(NULL, 2 * ncols * sizeof(*tmp));
+		for (i = 0; i < ncols; i++) {
+			tmp[i] = cells[2 * i];
+			tmp[ncols + i] = cells[2 * i + 1];
+		}
+		memcpy(cells, tmp, 2 * ncols * sizeof(*tmp));
+		free(tmp);
+	}
 	header_done = true;
 }
 
@@ -253,7 +278,7 @@ void out_hex(const char *key, uint64_t val)
 {
 	char buf[32], json[40];
 
-	snprintf(buf, sizeof(buf), "%#" PRIx64, val);
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, val);
 	snprintf(json, sizeof(json), "\"%s\"", buf);
 	field(key, buf, json);
 }
