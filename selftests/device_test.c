@@ -53,7 +53,8 @@ TEST_F(dev, version)
 	EXPECT_EQ(FANOUT_MEMBERS_MAX, v.max_members);
 	EXPECT_LT(0, v.max_payload);
 	EXPECT_LT(0, v.max_pending);
-	EXPECT_EQ(FANOUT_FEATURE_AMQ, v.features);
+	EXPECT_EQ(FANOUT_FEATURE_AMQ | FANOUT_FEATURE_STATE |
+		  FANOUT_FEATURE_NETLINK, v.features);
 	EXPECT_EQ(0, v.reserved[0]);
 	EXPECT_EQ(0, v.reserved[1]);
 }

@@ -61,6 +61,7 @@ static inline const char *errname(int e)
 	N(ENOTTY); N(ENOSPC); N(EPIPE); N(EIDRM); N(ETIME); N(EBADFD);
 	N(EMSGSIZE); N(ENOBUFS); N(EISCONN); N(ENOTCONN); N(ETIMEDOUT);
 	N(EALREADY); N(ECANCELED); N(ERESTART); N(ENOSYS); N(EOVERFLOW);
+	N(ESTALE); N(ERANGE); N(EOPNOTSUPP);
 #undef N
 	case 0: return "0";
 	}

@@ -12,6 +12,10 @@
  * a worker or interrupt it with SIGUSR1; blocking calls are bounded by an interval timer
  * (SIGALRM), so nothing waits for ever. A worker may fork a short-lived
  * twin sharing its endpoints, or move to a fresh network namespace.
+ * They also set, read, confirm and wait for the groups' expected state,
+ * send with FANOUT_SEND_REDELIVER, and send random generic netlink
+ * messages to the family "fanout" (any command, flags and attributes),
+ * which must be answered with data or a documented error, never hang.
  *
  * What must hold:
  *  - every ioctl returns 0 or an errno documented for that operation in
@@ -37,6 +41,9 @@
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/fanout_netlink.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -46,6 +53,7 @@
 #include <stdatomic.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -79,6 +87,7 @@ enum op_id {
 	OP_JOIN, OP_LEAVE, OP_RECV, OP_REPLY, OP_REPLY_RECV,
 	OP_SEND, OP_WAIT, OP_CALL, OP_RESULTS, OP_CANCEL, OP_RELEASE,
 	OP_BADCMD, OP_CYCLE, OP_POLL, OP_NONBLOCK, OP_NETNS, OP_TWIN, OP_NAP,
+	OP_STATE_SET, OP_STATE_GET, OP_CONFIRM, OP_STATE_WAIT, OP_GENL,
 	NOPS
 };
 
@@ -140,6 +149,7 @@ struct ep {
 	struct taken taken[MAX_TAKEN];
 	int ntaken;
 	int lost;		/* requests sent whose id is unknown */
+	__u64 gen;		/* last generation seen of its group */
 };
 
 enum { R_ARG, R_PAY, R_BIG, R_REP, R_RBUF, R_RES, R_BUFS, R_BITS, NREGIONS };
@@ -474,7 +484,7 @@ static void *place_arg(struct worker *w, struct call *c, size_t usize)
 static bool nr_known(unsigned int nr)
 {
 	return nr <= 0x05 || (nr >= 0x10 && nr <= 0x14) ||
-	       (nr >= 0x20 && nr <= 0x25);
+	       (nr >= 0x20 && nr <= 0x25) || (nr >= 0x30 && nr <= 0x33);
 }
 
 /*
@@ -504,6 +514,15 @@ static unsigned long mangle_cmd(struct worker *w, unsigned long cmd)
 	if (one_in(w, 3))
 		size = below(w, 1 << 14);
 	return _IOC(dir, type, nr, size);
+}
+
+/* The size of @cmd's first ABI version: anything smaller is refused. */
+static size_t first_size(unsigned long cmd)
+{
+	/* fanout_group_stats grew with FANOUT_FEATURE_STATE. */
+	if (_IOC_NR(cmd) == _IOC_NR(FANOUT_IOC_GROUP_STATS))
+		return offsetof(struct fanout_group_stats, confirms);
+	return _IOC_SIZE(cmd);
 }
 
 /* A size past the kernel's: a little, or up to the largest _IOC_SIZE. */
@@ -567,7 +586,7 @@ static int do_call(struct worker *w, struct ep *ep, struct call *c)
 	struct shared *sh = w->sh;
 	unsigned long cmd = c->cmd ? c->cmd : ops[c->op].cmd;
 	unsigned int dir = _IOC_DIR(cmd);
-	size_t ksize = _IOC_SIZE(cmd), usize = ksize;
+	size_t ksize = _IOC_SIZE(cmd), usize = ksize, first = first_size(cmd);
 	bool mangled = c->mangle, tail = false, ok;
 	void *p = w->arg;
 	emask_t allow;
@@ -622,7 +641,7 @@ static int do_call(struct worker *w, struct ep *ep, struct call *c)
 	if (mangled) {
 		allow = E(ENOTTY);
 		ok = false;
-	} else if (usize < ksize) {
+	} else if (usize < first) {
 		allow = E(EINVAL);
 		ok = false;
 	} else if ((dir & _IOC_WRITE) && c->place == PLACE_BAD) {
@@ -807,7 +826,8 @@ static void op_version(struct worker *w, struct ep *ep)
 	CHECK(w, v->abi_version == FANOUT_ABI_VERSION &&
 	      v->max_members == FANOUT_MEMBERS_MAX &&
 	      v->max_payload == w->max_payload && v->max_pending &&
-	      v->features == FANOUT_FEATURE_AMQ && !v->reserved[0] &&
+	      v->features == (FANOUT_FEATURE_AMQ | FANOUT_FEATURE_STATE |
+			      FANOUT_FEATURE_NETLINK) && !v->reserved[0] &&
 	      !v->reserved[1],
 	      "VERSION: abi %u max_members %u max_payload %u max_pending %u features %llx reserved %llx %llx",
 	      v->abi_version, v->max_members, v->max_payload, v->max_pending,
@@ -1070,8 +1090,9 @@ static void build_recv(struct worker *w, struct ep *ep, struct call *c,
 	else
 		r->buf_len = near(w, w->max_payload);
 	r->buf = uptr(w, c, R_RBUF, buf, r->buf_len, true);
+	/* The redelivery mark is an output, ignored on input. */
 	r->flags = flags_with(w, c, one_in(w, 8) ? 0 : FANOUT_RECV_NONBLOCK,
-			      FANOUT_RECV_FLAGS);
+			      FANOUT_RECV_FLAGS | FANOUT_RECV_REDELIVERED);
 	r->id = junk(w);		/* outputs */
 	junk_bytes(w, r->uuid, sizeof(r->uuid));
 	r->len = junk(w);
@@ -1869,6 +1890,7 @@ static void op_badcmd(struct worker *w, struct ep *ep)
 		OP_VERSION, OP_CREATE, OP_OPEN, OP_DESTROY, OP_INFO, OP_STATS,
 		OP_JOIN, OP_LEAVE, OP_RECV, OP_REPLY, OP_REPLY_RECV, OP_SEND,
 		OP_WAIT, OP_CALL, OP_RESULTS, OP_CANCEL, OP_RELEASE,
+		OP_STATE_SET, OP_STATE_GET, OP_CONFIRM, OP_STATE_WAIT,
 	};
 	struct call c = { .op = OP_BADCMD, .mangle = true };
 
@@ -1876,6 +1898,330 @@ static void op_badcmd(struct worker *w, struct ep *ep)
 	for (int i = 0; i < 256; i++)
 		w->arg[i] = (char)rnd(w);
 	do_call(w, ep, &c);
+}
+
+
+/* ---- operations: expected state ---------------------------------------- */
+
+/* A generation: mostly the last one seen, now and then a neighbour. */
+static __u64 pick_gen(struct worker *w, struct ep *ep)
+{
+	switch (below(w, 8)) {
+	case 0: return 0;
+	case 1: return ep->gen + 1;
+	case 2: return ep->gen ? ep->gen - 1 : 0;
+	case 3: return rnd(w);
+	default: return ep->gen;
+	}
+}
+
+static void op_state_set(struct worker *w, struct ep *ep)
+{
+	struct fanout_state *s = (void *)w->arg;
+	struct call c = { .op = OP_STATE_SET };
+	unsigned int r = below(w, 100);
+
+	memset(s, 0, sizeof(*s));
+	s->generation = junk(w);	/* output */
+	s->code = (__u32)rnd(w);
+	s->flags = flags_with(w, &c, 0, 0);
+	s->blob_len = r < 60 ? below(w, 64) : near(w, FANOUT_STATE_BLOB_MAX);
+	payload_fill((__u8 *)w->reg[R_PAY].base,
+		     s->blob_len < SLICES * SLICE ? s->blob_len : 0, TAG_ANY,
+		     (__u8)rnd(w));
+	s->blob = uptr(w, &c, R_PAY, w->reg[R_PAY].base,
+		       s->blob_len < SLICES * SLICE ? s->blob_len : 1, false);
+	s->reserved0 = reserved32(w, &c);
+	s->reserved[0] = reserved64(w, &c);
+	s->reserved[1] = reserved64(w, &c);
+	if (s->blob_len > FANOUT_STATE_BLOB_MAX)
+		c.must_fail = true;	/* -EMSGSIZE */
+	if (s->blob_len > SLICES * SLICE)
+		c.nested_bad = true;
+	if (!ep->certain || !ep->full_perm)
+		c.extra |= E(EACCES);
+	snprintf(c.note, sizeof(c.note), "code %#x blob_len %u", s->code,
+		 s->blob_len);
+	do_call(w, ep, &c);
+	if (!c.known || c.ret)
+		return;
+	CHECK(w, s->generation, "STATE_SET: generation 0");
+	ep->gen = s->generation;
+}
+
+static void op_state_get(struct worker *w, struct ep *ep)
+{
+	struct fanout_state *s = (void *)w->arg;
+	struct call c = { .op = OP_STATE_GET };
+	__u32 size = one_in(w, 4) ? near(w, FANOUT_STATE_BLOB_MAX) :
+				    FANOUT_STATE_BLOB_MAX;
+
+	memset(s, 0, sizeof(*s));
+	s->generation = junk(w);
+	s->code = junk(w);
+	s->flags = flags_with(w, &c, 0, 0);
+	s->blob_len = size;
+	s->blob = one_in(w, 8) ? 0 :
+		  uptr(w, &c, R_RBUF, w->reg[R_RBUF].base,
+		       size < RSLICES * RSLICE ? size : 1, true);
+	s->reserved0 = reserved32(w, &c);
+	s->reserved[0] = reserved64(w, &c);
+	s->reserved[1] = reserved64(w, &c);
+	if (size > RSLICES * RSLICE)
+		c.nested_bad = true;
+	do_call(w, ep, &c);
+	if (!c.known || (c.ret && c.ret != -EMSGSIZE))
+		return;
+	CHECK(w, s->blob_len <= FANOUT_STATE_BLOB_MAX &&
+	      (c.ret != -EMSGSIZE || s->blob_len > size),
+	      "STATE_GET: blob_len %u (buffer %u) -> %d", s->blob_len, size,
+	      c.ret);
+	if (!c.ret)
+		ep->gen = s->generation;
+}
+
+static void op_confirm(struct worker *w, struct ep *ep)
+{
+	struct fanout_confirm *cf = (void *)w->arg;
+	struct call c = { .op = OP_CONFIRM };
+
+	memset(cf, 0, sizeof(*cf));
+	cf->generation = pick_gen(w, ep);
+	cf->flags = flags_with(w, &c, 0, 0);
+	cf->reserved = reserved32(w, &c);
+	if (ep->certain && !ep->joined)
+		c.must_fail = true;	/* -ENOTCONN (or -EIDRM) */
+	snprintf(c.note, sizeof(c.note), "generation %llu",
+		 (unsigned long long)cf->generation);
+	do_call(w, ep, &c);
+}
+
+static void op_state_wait(struct worker *w, struct ep *ep)
+{
+	struct fanout_state_wait *sw = (void *)w->arg;
+	struct call c = { .op = OP_STATE_WAIT };
+	char *bits = w->reg[R_BITS].base;
+	unsigned int r = below(w, 100);
+
+	memset(sw, 0, sizeof(*sw));
+	sw->generation = one_in(w, 2) ? 0 : pick_gen(w, ep);
+	sw->flags = flags_with(w, &c, r < 80 ? FANOUT_STATE_WAIT_TIMEOUT : 0,
+			       FANOUT_STATE_WAIT_FLAGS);
+	if (sw->flags & FANOUT_STATE_WAIT_TIMEOUT)
+		sw->timeout_ns = below(w, 3) * 1000000ULL;
+	else if (inject(w, 8))
+		sw->timeout_ns = 1 + below(w, 1000);	/* no flag: refused */
+	if (!(sw->flags & FANOUT_STATE_WAIT_TIMEOUT)) {
+		c.sleeps = true;
+		if (sw->timeout_ns)
+			c.must_fail = true;
+	}
+	sw->bitmap_bits = one_in(w, 6) ? near(w, FANOUT_MEMBERS_MAX) :
+					 FANOUT_MEMBERS_MAX;
+	if (sw->bitmap_bits > FANOUT_MEMBERS_MAX)
+		c.must_fail = true;
+	if (!one_in(w, 6)) {
+		sw->up = uptr(w, &c, R_BITS, bits, 512, true);
+		sw->confirmed = uptr(w, &c, R_BITS, bits + 512, 512, true);
+	} else if (sw->bitmap_bits) {
+		c.must_fail = true;	/* bits without a bitmap */
+	}
+	sw->code = junk(w);		/* outputs */
+	sw->nup = junk(w);
+	sw->nconfirmed = junk(w);
+	sw->members = junk(w);
+	sw->reserved[0] = reserved64(w, &c);
+	sw->reserved[1] = reserved64(w, &c);
+	c.may_block = true;
+	snprintf(c.note, sizeof(c.note), "generation %llu flags %#x bits %u",
+		 (unsigned long long)sw->generation, sw->flags,
+		 sw->bitmap_bits);
+	do_call(w, ep, &c);
+	if (!c.known || c.ret)
+		return;
+	CHECK(w, sw->nup == sw->nconfirmed && sw->nup <= sw->members &&
+	      sw->members <= FANOUT_MEMBERS_MAX,
+	      "STATE_WAIT: returned with %u of %u up confirmed (%u members)",
+	      sw->nconfirmed, sw->nup, sw->members);
+	ep->gen = sw->generation;
+}
+
+/* ---- operations: generic netlink ------------------------------------- */
+
+/* The family's id, resolved once per network namespace move: 0 if none. */
+static int genl_family(int sk)
+{
+	struct {
+		struct nlmsghdr n;
+		struct genlmsghdr g;
+		char buf[256];
+	} req = { 0 };
+	char ans[8192];
+	struct nlattr *a;
+	ssize_t len;
+	int off;
+
+	req.n.nlmsg_type = GENL_ID_CTRL;
+	req.n.nlmsg_flags = NLM_F_REQUEST;
+	req.g.cmd = CTRL_CMD_GETFAMILY;
+	req.g.version = 1;
+	a = (struct nlattr *)req.buf;
+	a->nla_type = CTRL_ATTR_FAMILY_NAME;
+	a->nla_len = NLA_HDRLEN + sizeof(FANOUT_GENL_NAME);
+	memcpy((char *)a + NLA_HDRLEN, FANOUT_GENL_NAME,
+	       sizeof(FANOUT_GENL_NAME));
+	req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + NLA_ALIGN(a->nla_len);
+	if (send(sk, &req, req.n.nlmsg_len, 0) < 0)
+		return 0;
+	len = recv(sk, ans, sizeof(ans), 0);
+	if (len < (ssize_t)NLMSG_LENGTH(GENL_HDRLEN) ||
+	    ((struct nlmsghdr *)ans)->nlmsg_type == NLMSG_ERROR)
+		return 0;
+	for (off = NLMSG_LENGTH(GENL_HDRLEN); off + NLA_HDRLEN <= len;
+	     off += NLA_ALIGN(a->nla_len)) {
+		a = (struct nlattr *)(ans + off);
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
+			return *(__u16 *)((char *)a + NLA_HDRLEN);
+	}
+	return 0;
+}
+
+/* Random attributes after the headers of @n; returns the length. */
+static size_t genl_attrs(struct worker *w, char *p, size_t room)
+{
+	size_t len = 0;
+	int n = below(w, 4);
+
+	while (n-- > 0) {
+		struct nlattr *a = (struct nlattr *)(p + len);
+		__u32 plen = one_in(w, 3) ? below(w, 64) : below(w, 40);
+		__u32 type = one_in(w, 4) ? (__u32)rnd(w) & 0xffff :
+				below(w, FANOUT_A_MAX + 3);
+
+		if (len + NLA_HDRLEN + NLA_ALIGN(plen) > room)
+			break;
+		a->nla_type = type;
+		a->nla_len = NLA_HDRLEN + plen;
+		junk_bytes(w, (char *)a + NLA_HDRLEN, plen);
+		if (type == FANOUT_A_GROUP_NAME && !one_in(w, 4)) {
+			int name = below(w, NNAMES);
+
+			plen = strlen(w->sh->names[name]) + 1;
+			a->nla_len = NLA_HDRLEN + plen;
+			memcpy((char *)a + NLA_HDRLEN, w->sh->names[name], plen);
+		}
+		if (one_in(w, 16))
+			a->nla_len = below(w, 2 * NLA_HDRLEN + plen);
+		len += NLA_ALIGN(NLA_HDRLEN + plen);
+	}
+	return len;
+}
+
+/*
+ * One random message to the family; its answers must come (data, then a
+ * documented error or the end of a dump), never malformed, never late.
+ */
+static void op_genl(struct worker *w, struct ep *ep)
+{
+	const emask_t errs = E(EINVAL) | E(ERANGE) | E(EOPNOTSUPP) |
+			     E(EPERM) | E(EACCES) | E(ENOENT) | E(ENOMEM) |
+			     E(EMSGSIZE) | E(EINTR);
+	struct {
+		struct nlmsghdr n;
+		struct genlmsghdr g;
+		char buf[512];
+	} req = { 0 };
+	static char ans[1 << 16];
+	int sk, fam, one = 1;
+	struct pollfd pfd;
+	bool done = false;
+
+	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	CHECK(w, sk >= 0, "netlink socket: %s", errname(errno));
+	setsockopt(sk, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	fam = genl_family(sk);
+	CHECK(w, fam > 0, "family %s not found", FANOUT_GENL_NAME);
+	req.n.nlmsg_type = fam;
+	req.n.nlmsg_flags = NLM_F_REQUEST | (one_in(w, 2) ? NLM_F_DUMP : 0) |
+			    (one_in(w, 2) ? NLM_F_ACK : 0);
+	req.n.nlmsg_seq = 1;
+	req.g.cmd = one_in(w, 8) ? (__u8)rnd(w) : below(w, FANOUT_CMD_MAX + 2);
+	req.g.version = one_in(w, 8) ? (__u8)rnd(w) : FANOUT_GENL_VERSION;
+	req.g.reserved = inject(w, 8) ? (__u16)rnd(w) : 0;
+	if (w->strict) {
+		/* Well-formed: a known command, perhaps a group's name. */
+		struct nlattr *a = (struct nlattr *)req.buf;
+		int name = below(w, NNAMES + 1);
+
+		req.g.cmd = 1 + below(w, FANOUT_CMD_MAX);
+		req.g.version = FANOUT_GENL_VERSION;
+		req.g.reserved = 0;
+		req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+		if (name < NNAMES) {
+			a->nla_type = FANOUT_A_GROUP_NAME;
+			a->nla_len = NLA_HDRLEN + strlen(w->sh->names[name]) + 1;
+			memcpy((char *)a + NLA_HDRLEN, w->sh->names[name],
+			       a->nla_len - NLA_HDRLEN);
+			req.n.nlmsg_len += NLA_ALIGN(a->nla_len);
+		}
+	} else {
+		req.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) +
+				  genl_attrs(w, req.buf, sizeof(req.buf));
+	}
+	snprintf(w->log[w->logpos++ % LOGLINES], sizeof(w->log[0]),
+		 "GENL       cmd %u flags %#x len %u", req.g.cmd,
+		 req.n.nlmsg_flags, req.n.nlmsg_len);
+	atomic_fetch_add(&w->sh->stats[OP_GENL].calls, 1);
+	CHECK(w, send(sk, &req, req.n.nlmsg_len, 0) == req.n.nlmsg_len,
+	      "GENL send: %s", errname(errno));
+	while (!done) {
+		struct nlmsghdr *h;
+		ssize_t len;
+
+		pfd.fd = sk;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, STUCK_SECS * 1000) == 0)
+			failf(w, "GENL cmd %u flags %#x: no answer", req.g.cmd,
+			      req.n.nlmsg_flags);
+		len = recv(sk, ans, sizeof(ans), MSG_DONTWAIT);
+		if (len < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		CHECK(w, len > 0, "GENL recv: %s", errname(errno));
+		for (h = (struct nlmsghdr *)ans; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			int err;
+
+			if (h->nlmsg_type != NLMSG_ERROR &&
+			    h->nlmsg_type != NLMSG_DONE) {
+				CHECK(w, h->nlmsg_type == fam &&
+				      h->nlmsg_len >= NLMSG_LENGTH(GENL_HDRLEN),
+				      "GENL: answer of type %u, length %u",
+				      h->nlmsg_type, h->nlmsg_len);
+				continue;
+			}
+			err = *(int *)NLMSG_DATA(h);
+			CHECK(w, err <= 0 && (!err || (-err < 128 &&
+						       (errs & E(-err)))),
+			      "GENL cmd %u flags %#x: error %d (%s)", req.g.cmd,
+			      req.n.nlmsg_flags, err, errname(-err));
+			if (err) {
+				atomic_fetch_add(&w->sh->stats[OP_GENL].err[-err], 1);
+				done = true;
+			} else if (h->nlmsg_type == NLMSG_DONE ||
+				   !(req.n.nlmsg_flags & NLM_F_DUMP)) {
+				/* The ack of a do, or the end of a dump. */
+				atomic_fetch_add(&w->sh->stats[OP_GENL].ok, 1);
+				done = h->nlmsg_type == NLMSG_DONE ||
+				       !(req.n.nlmsg_flags & NLM_F_DUMP);
+			}
+		}
+		/* A do without NLM_F_ACK answers once, data or error. */
+		if (!(req.n.nlmsg_flags & (NLM_F_ACK | NLM_F_DUMP)))
+			done = true;
+	}
+	close(sk);
 }
 
 /* ---- operations: files, processes, namespaces --------------------------- */
@@ -2076,6 +2422,17 @@ static const struct op ops[NOPS] = {
 	[OP_NETNS]	= { "NETNS", 0, op_netns, 1, false, 0 },
 	[OP_TWIN]	= { "TWIN", 0, op_twin, 2, false, 0 },
 	[OP_NAP]	= { "NAP", 0, op_nap, 6, false, 0 },
+	[OP_STATE_SET]	= { "STATE_SET", FANOUT_IOC_STATE_SET, op_state_set, 15, true,
+			    E(EINVAL) | EMSGS | E(ENOMEM) | E(EIDRM) },
+	[OP_STATE_GET]	= { "STATE_GET", FANOUT_IOC_STATE_GET, op_state_get, 10, true,
+			    E(EINVAL) | EMSGS | E(ENOMEM) },
+	[OP_CONFIRM]	= { "CONFIRM", FANOUT_IOC_CONFIRM, op_confirm, 25, true,
+			    E(EINVAL) | E(ENOTCONN) | E(ESTALE) | E(EALREADY) |
+			    E(EIDRM) },
+	[OP_STATE_WAIT]	= { "STATE_WAIT", FANOUT_IOC_STATE_WAIT, op_state_wait, 15, true,
+			    E(EINVAL) | E(ETIME) | E(ESTALE) | E(EIDRM) |
+			    E(ENOMEM) },
+	[OP_GENL]	= { "GENL", 0, op_genl, 10, false, 0 },
 };
 
 static enum op_id pick_op(struct worker *w)

@@ -75,9 +75,22 @@ static const unsigned long arg_cmds[] = {
 	FANOUT_IOC_RESULTS,
 	FANOUT_IOC_CANCEL,
 	FANOUT_IOC_RELEASE,
+	FANOUT_IOC_STATE_SET,
+	FANOUT_IOC_CONFIRM,
+	FANOUT_IOC_STATE_WAIT,
+	FANOUT_IOC_STATE_GET,
 };
 
 #define NCMDS	(sizeof(arg_cmds) / sizeof(arg_cmds[0]))
+
+/* Size of a command's first ABI version: anything smaller is refused. */
+static size_t first_size(unsigned long cmd)
+{
+	/* fanout_group_stats grew with FANOUT_FEATURE_STATE. */
+	if (_IOC_NR(cmd) == _IOC_NR(FANOUT_IOC_GROUP_STATS))
+		return offsetof(struct fanout_group_stats, confirms);
+	return _IOC_SIZE(cmd);
+}
 
 /* Large enough for any argument structure plus a tail. */
 #define ARGBUF	1024
@@ -926,7 +939,7 @@ TEST_F(grp, size_short)
 	char buf[ARGBUF];
 
 	for (unsigned int i = 0; i < NCMDS; i++) {
-		size_t size = _IOC_SIZE(arg_cmds[i]);
+		size_t size = first_size(arg_cmds[i]);
 		size_t shorter[] = { 0, size / 2, size - 1 };
 
 		for (unsigned int k = 0; k < 3; k++) {
@@ -2485,7 +2498,8 @@ TEST_F(grp, version_no_leak)
 	ASSERT_EQ(0, fanout_version(self->co, &v));
 	EXPECT_EQ(FANOUT_ABI_VERSION, v.abi_version);
 	EXPECT_EQ(FANOUT_MEMBERS_MAX, v.max_members);
-	EXPECT_EQ(FANOUT_FEATURE_AMQ, v.features);
+	EXPECT_EQ(FANOUT_FEATURE_AMQ | FANOUT_FEATURE_STATE |
+		  FANOUT_FEATURE_NETLINK, v.features);
 	EXPECT_EQ(0, v.reserved[0]);
 	EXPECT_EQ(0, v.reserved[1]);
 }

@@ -47,6 +47,15 @@
  *    agent gets them, and one agent at a time: no agent receives a later
  *    request of it while another still holds an earlier one (a reply of
  *    that one accepted after the later one was received);
+ *  - expected state: a controller thread sets a new state now and then
+ *    and waits until every member up confirmed it; agents read the state
+ *    after each request they receive and confirm a generation they have
+ *    not confirmed yet. Every generation must converge (the wait's
+ *    bitmaps: every member up confirmed) within STATE_BOUND_MS while the
+ *    workload runs, a confirmation never gets anything but 0, -EALREADY
+ *    (another agent of the member was first), -ESTALE (a newer state was
+ *    set meanwhile) or -ENOTCONN (not joined), and the group's counters
+ *    agree with the agents' accepted and duplicate confirmations;
  *  - at the end, the group's counters agree with what coordinators and
  *    agents saw (requests, replies, failures, refused replies, nothing
  *    pending, no member up), and the module's live objects (debugfs
@@ -80,6 +89,11 @@
  * tasks on two CPUs: the bound is generous on purpose.
  */
 #define SOAK_BOUND_MS		1500
+/*
+ * A state set converges (every member up confirmed it) within this, not
+ * counting guest CPU stalls: each agent confirms at its next request.
+ */
+#define STATE_BOUND_MS		20000
 
 #define MEMBERS		32
 #define NCONV		4	/* conversations of each coordinator */
@@ -136,6 +150,8 @@ struct shared {
 	char name[FANOUT_NAME_MAX];
 	_Atomic int stop;		/* a violation: wind down */
 	_Atomic int ending;		/* time is up: no new fan-outs */
+	/* Confirmations by the agents: accepted, -EALREADY, -ESTALE. */
+	atomic_ullong confirms, dup_confirms, stale_confirms;
 	_Atomic int nviol;
 	char msg[NMSGS][256];
 	_Atomic uint64_t fanouts;
@@ -409,6 +425,7 @@ struct agent {
 	struct slot *s;
 	int fd;
 	int member;
+	uint64_t confirmed;	/* generation confirmed since joining */
 	uint64_t rng;
 	uint32_t seq;
 	bool have_now;
@@ -710,6 +727,32 @@ static void agent_join(struct agent *a, bool first)
 	if (!slot_move(a->s, 0, ret + 1))
 		agent_doomed();
 	a->member = ret;
+	a->confirmed = 0;
+}
+
+/*
+ * Level-triggered catch-up with the expected state: confirm the current
+ * generation unless this agent did since it joined.
+ */
+static void agent_state_sync(struct agent *a)
+{
+	struct fanout_state st = { 0 };
+	int ret;
+
+	if (fanout_state_get(a->fd, &st) || st.generation <= a->confirmed)
+		return;
+	ret = fanout_confirm(a->fd, st.generation);
+	if (!ret)
+		atomic_fetch_add(&sh->confirms, 1);
+	else if (ret == -EALREADY)
+		atomic_fetch_add(&sh->dup_confirms, 1);
+	else if (ret == -ESTALE)
+		atomic_fetch_add(&sh->stale_confirms, 1);
+	else if (ret != -ENOTCONN && ret != -EIDRM)
+		violation("agent slot %d: confirm %llu: %d", a->slot,
+			  (unsigned long long)st.generation, ret);
+	if (!ret || ret == -EALREADY)
+		a->confirmed = st.generation;
 }
 
 /* Leave while holding request @r, answer it (-ENOTCONN), then go on. */
@@ -778,6 +821,7 @@ static void agent_handle(struct agent *a)
 	ast_inc(a, AST_RECV);
 	if (!agent_check(a, &r))
 		return;
+	agent_state_sync(a);
 	if (agent_conv(a) >= 0)
 		agent_conv_received(a, agent_conv(a));
 	if (p < 8) {
@@ -1918,6 +1962,86 @@ static void co_call(struct coord *c)
 	co_handle(c, q, ret, true, mode);
 }
 
+/* ---- the expected state --------------------------------------------- */
+
+/* The controller: sets a state, waits until it converged, again. */
+struct state_ctl {
+	pthread_t thread;
+	int fd;
+	uint64_t sets, converged;
+	int64_t max_ns;
+};
+
+/* Wait until generation @gen converged; false on a violation or the end. */
+static bool state_converge(struct state_ctl *sc, __u64 gen)
+{
+	int64_t t0 = now_ns(), now;
+	__u64 up, conf;
+
+	for (;;) {
+		struct fanout_state_wait w = {
+			.generation = gen,
+			.flags = FANOUT_STATE_WAIT_TIMEOUT,
+			.timeout_ns = 100 * MS,
+			.bitmap_bits = MEMBERS,
+			.up = (uintptr_t)&up,
+			.confirmed = (uintptr_t)&conf,
+		};
+		int ret = fanout_state_wait(sc->fd, &w);
+
+		now = now_ns();
+		if (!ret) {
+			if ((up & ~conf) || w.nup != w.nconfirmed)
+				violation("state %llu: wait returned with up %#llx confirmed %#llx",
+					  (unsigned long long)gen,
+					  (unsigned long long)up,
+					  (unsigned long long)conf);
+			if (now - t0 > sc->max_ns)
+				sc->max_ns = now - t0;
+			sc->converged++;
+			return true;
+		}
+		if (ret != -ETIME && ret != -EINTR) {
+			violation("state %llu: wait: %d", (unsigned long long)gen,
+				  ret);
+			return false;
+		}
+		if (atomic_load(&sh->ending) || atomic_load(&sh->stop))
+			return false;
+		if (now - t0 - stalled_in(t0, now) > STATE_BOUND_MS * MS) {
+			violation("state %llu not converged in %d ms: up %#llx confirmed %#llx",
+				  (unsigned long long)gen, STATE_BOUND_MS,
+				  (unsigned long long)up,
+				  (unsigned long long)conf);
+			return false;
+		}
+	}
+}
+
+static void *state_main(void *arg)
+{
+	struct state_ctl *sc = arg;
+	uint64_t rng = mix64(now_ns());
+
+	while (!atomic_load(&sh->ending) && !atomic_load(&sh->stop)) {
+		uint64_t blob = rnd(&rng);
+		__u64 gen;
+		int ret;
+
+		ret = fanout_state_set(sc->fd, (uint32_t)rnd(&rng), &blob,
+				       sizeof(blob), &gen);
+		if (ret) {
+			violation("state set: %d", ret);
+			break;
+		}
+		sc->sets++;
+		if (!state_converge(sc, gen))
+			break;
+		sleep_ns((20 + rnd_below(&rng, 280)) * MS);
+	}
+	return NULL;
+}
+
 static void *co_main(void *arg)
 {
 	struct coord *c = arg;
@@ -1990,6 +2114,7 @@ TEST_F_TIMEOUT(soak, random_workload,
 	int64_t max_lat = 0, t;
 	struct fanout_group_stats gs1, gs2;
 	struct fanout_group_params p;
+	struct state_ctl sc;
 	struct sigaction sa;
 	struct coord *co;
 	struct cstats all;
@@ -2056,6 +2181,11 @@ TEST_F_TIMEOUT(soak, random_workload,
 	for (i = 0; i < COORDS; i++)
 		ASSERT_EQ(0, pthread_create(&co[i].thread, NULL, co_main,
 					    &co[i]));
+	memset(&sc, 0, sizeof(sc));
+	sc.fd = fanout_open(0);
+	ASSERT_LE(0, sc.fd);
+	ASSERT_EQ(0, fanout_group_open(sc.fd, sh->name));
+	ASSERT_EQ(0, pthread_create(&sc.thread, NULL, state_main, &sc));
 
 	/* Supervise: kill and re-fork agents, interrupt coordinators. */
 	start = now_ns();
@@ -2115,6 +2245,8 @@ TEST_F_TIMEOUT(soak, random_workload,
 	}
 	for (i = 0; i < COORDS; i++)
 		pthread_join(co[i].thread, NULL);
+	pthread_join(sc.thread, NULL);
+	close(sc.fd);
 	atomic_store(&sh->probes_stop, 1);
 	for (i = 0; i < ncpus; i++)
 		pthread_join(probe[i], NULL);
@@ -2233,9 +2365,27 @@ TEST_F_TIMEOUT(soak, random_workload,
 	       (unsigned long long)gs2.dup_replies,
 	       (unsigned long long)gs2.stale_replies, gs2.pending,
 	       gs2.members_up);
+	TH_LOG("state: %llu sets, %llu converged (slowest %lld ms); confirmations %llu accepted, %llu -EALREADY, %llu -ESTALE; group: %llu, %llu, %llu",
+	       (unsigned long long)sc.sets, (unsigned long long)sc.converged,
+	       (long long)(sc.max_ns / MS),
+	       (unsigned long long)atomic_load(&sh->confirms),
+	       (unsigned long long)atomic_load(&sh->dup_confirms),
+	       (unsigned long long)atomic_load(&sh->stale_confirms),
+	       (unsigned long long)gs2.confirms,
+	       (unsigned long long)gs2.dup_confirms,
+	       (unsigned long long)gs2.stale_confirms);
 	for (i = 0; i < atomic_load(&sh->nviol) && i < NMSGS; i++)
 		TH_LOG("violation: %s", sh->msg[i]);
 	EXPECT_EQ(0, atomic_load(&sh->nviol));
+
+	/* Every state but the last one set converged. */
+	EXPECT_LT(0, sc.converged);
+	EXPECT_GE(sc.converged + 1, sc.sets);
+	/* An agent killed after its confirm went through is not counted. */
+	EXPECT_LE(atomic_load(&sh->confirms), gs2.confirms);
+	EXPECT_GE(atomic_load(&sh->confirms) + tot.kills, gs2.confirms);
+	EXPECT_LE(atomic_load(&sh->dup_confirms), gs2.dup_confirms);
+	EXPECT_LE(atomic_load(&sh->stale_confirms), gs2.stale_confirms);
 
 	/* The group's counters agree with what everybody saw. */
 	EXPECT_EQ(0, gs1.pending);
