@@ -90,12 +90,24 @@ struct nlmsghdr *fanout_nl_msg(struct fanout_nl *nl, __u16 family, __u8 cmd,
 	return nlh;
 }
 
-/* Context of one request: the socket and the caller's callback. */
+/*
+ * Context of one request: the socket, its sequence number, the caller's
+ * callback and the first error it returned (the answers are read to
+ * their end all the same, so the next request starts clean).
+ */
 struct fanout_nl_ctx {
 	struct fanout_nl *nl;
+	unsigned int seq;
 	mnl_cb_t cb;
 	void *data;
+	int err;
 };
+
+/* Whether @nlh answers an earlier request (one given up): skipped. */
+static int fanout_nl_stale(const struct nlmsghdr *nlh, const void *data)
+{
+	return nlh->nlmsg_seq != ((const struct fanout_nl_ctx *)data)->seq;
+}
 
 /* Keep the extended ACK message of @nlh, whose TLVs start at @off. */
 static void fanout_nl_extack(struct fanout_nl *nl, const struct nlmsghdr *nlh,
@@ -119,6 +131,8 @@ static int fanout_nl_error_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	unsigned int off = sizeof(*e);
 
+	if (fanout_nl_stale(nlh, data))
+		return MNL_CB_OK;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 		return MNL_CB_ERROR;
 	if (!e->error)
@@ -135,6 +149,8 @@ static int fanout_nl_done_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const int *err = mnl_nlmsg_get_payload(nlh);
 
+	if (fanout_nl_stale(nlh, data))
+		return MNL_CB_OK;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err) || *err >= 0)
 		return MNL_CB_STOP;
 	fanout_nl_extack(((struct fanout_nl_ctx *)data)->nl, nlh, sizeof(*err));
@@ -146,17 +162,20 @@ static int fanout_nl_data_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct fanout_nl_ctx *ctx = data;
 
-	if (!ctx->cb)
+	if (!ctx->cb || ctx->err || fanout_nl_stale(nlh, data))
 		return MNL_CB_OK;
 	errno = EPROTO;	/* unless the callback says better */
-	return ctx->cb(nlh, ctx->data);
+	if (ctx->cb(nlh, ctx->data) == MNL_CB_ERROR)
+		ctx->err = -errno;
+	return MNL_CB_OK;
 }
 
 /*
  * Send @nlh (with NLM_F_ACK) and run @cb on every answer until the ACK
  * or NLMSG_DONE. Returns 0 or a negative errno: the kernel's, with its
- * extended ACK message in nl->ext_msg, or the callback's (it sets errno
- * and returns MNL_CB_ERROR; EPROTO by default).
+ * extended ACK message in nl->ext_msg, or the callback's first (it sets
+ * errno and returns MNL_CB_ERROR; EPROTO by default), after the rest of
+ * the answer was read.
  */
 int fanout_nl_talk(struct fanout_nl *nl, struct nlmsghdr *nlh,
 		   mnl_cb_t cb, void *data)
@@ -165,10 +184,11 @@ int fanout_nl_talk(struct fanout_nl *nl, struct nlmsghdr *nlh,
 		[NLMSG_ERROR] = fanout_nl_error_cb,
 		[NLMSG_DONE] = fanout_nl_done_cb,
 	};
-	unsigned int seq = nlh->nlmsg_seq;
-	struct fanout_nl_ctx ctx = { .nl = nl, .cb = cb, .data = data };
+	struct fanout_nl_ctx ctx = {
+		.nl = nl, .seq = nlh->nlmsg_seq, .cb = cb, .data = data,
+	};
 	ssize_t n;
-	int ret;
+	int ret = 1;
 
 	nl->ext_msg[0] = 0;
 	nlh->nlmsg_flags |= NLM_F_ACK;
@@ -176,12 +196,17 @@ int fanout_nl_talk(struct fanout_nl *nl, struct nlmsghdr *nlh,
 		return -errno;
 	do {
 		n = mnl_socket_recvfrom(nl->sock, nl->rx, sizeof(nl->rx));
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run2(nl->rx, n, seq, nl->portid,
+		/* Sequence numbers are checked by the callbacks (stale ones). */
+		ret = mnl_cb_run2(nl->rx, n, 0, nl->portid,
 				  fanout_nl_data_cb, &ctx, ctl, NLMSG_MIN_TYPE);
 	} while (ret > 0);
-	return ret < 0 ? -errno : 0;
+	if (ret < 0)
+		return -errno;
+	return ctx.err;
 }
 
 /* A socket bound to generic netlink, its family resolved. */
