@@ -26,7 +26,6 @@ static int reach(__u64 generation, __u32 code, const void *blob,
 	printf("state %u (generation %llu, blob \"%.*s\")\n", code,
 	       (unsigned long long)generation, (int)blob_len,
 	       (const char *)blob);
-	fflush(stdout);
 	return 0;
 }
 
@@ -60,6 +59,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s GROUP [MEMBER]\n", argv[0]);
 		return 2;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* a line at a time, piped too */
 	fd = fanout_open(0);
 	if (fd < 0 || (ret = fanout_group_open(fd, argv[1])) < 0 ||
 	    (ret = fanout_join(fd, argc > 2 ? strtoul(argv[2], NULL, 0) :
