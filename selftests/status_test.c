@@ -918,6 +918,9 @@ TEST_F(ctl, set_state_and_wait_state)
 			       "set-state 2>/dev/null"));
 	EXPECT_EQ(2, fanoutctl(self->out, sizeof(self->out),
 			       "no-such-command 2>/dev/null"));
+	snprintf(args, sizeof(args), "-t soon wait-state %s 2>/dev/null",
+		 self->name);
+	EXPECT_EQ(2, fanoutctl(self->out, sizeof(self->out), args));
 	EXPECT_EQ(1, fanoutctl(self->out, sizeof(self->out),
 			       "group no-such-group 2>/dev/null"));
 }

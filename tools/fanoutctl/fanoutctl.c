@@ -424,6 +424,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 	unsigned int i;
 	int opt, argn, ret;
+	char *end;
 
 	while ((opt = getopt(argc, argv, "+jt:h")) != -1) {
 		switch (opt) {
@@ -431,7 +432,13 @@ int main(int argc, char **argv)
 			out_json = true;
 			break;
 		case 't':
-			timeout_ms = strtoul(optarg, NULL, 0);
+			errno = 0;
+			timeout_ms = strtoul(optarg, &end, 0);
+			if (errno || *end || !*optarg || optarg[0] == '-') {
+				fprintf(stderr, "fanoutctl: bad timeout '%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
