@@ -354,7 +354,8 @@ static void fanout_status_broadcast(struct fanout_group *g, struct net *net,
 	c->g = g;
 	c->reason = reason;
 	c->seq = ++g->state->seq;
-	while (!c->done) {
+	/* A group destroyed meanwhile waits for this: stop early. */
+	while (!c->done && !READ_ONCE(g->dead)) {
 		skb = genlmsg_new(FANOUT_STATUS_PART_SIZE, GFP_KERNEL);
 		if (!skb)
 			break;

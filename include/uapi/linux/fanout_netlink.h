@@ -18,6 +18,11 @@
  * namespace of the network namespace; the per-group commands need
  * CAP_NET_ADMIN there or read permission on the group (-EACCES). Only
  * the groups of the socket's network namespace are ever seen.
+ *
+ * Errors: a refused do request gets NLMSG_ERROR; a refused dump request
+ * (missing or unknown group, no permission) gets its NLMSG_DONE carrying
+ * the negative errno, both with the extended ack (NETLINK_EXT_ACK)
+ * naming the attribute.
  */
 #ifndef _UAPI_LINUX_FANOUT_NETLINK_H
 #define _UAPI_LINUX_FANOUT_NETLINK_H
@@ -252,7 +257,8 @@ enum fanout_pending_attr {
  * @FANOUT_QUEUE_A_QUEUED: u32, targets queued in it
  * @FANOUT_QUEUE_A_TAKEN: u32, its targets taken and not yet answered
  * @FANOUT_QUEUE_A_AGENT_PID: u32, the process of the agent bound to it
- *	(in the reader's pid namespace); absent when no agent is bound
+ *	(its id in the initial pid namespace, as in debugfs fanout/amqs);
+ *	absent when no agent is bound
  * @__FANOUT_QUEUE_A_MAX: one past the last attribute
  * @FANOUT_QUEUE_A_MAX: the last attribute
  */
