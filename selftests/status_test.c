@@ -383,30 +383,46 @@ TEST_F(sync, other_group_broadcast_ignored)
 }
 
 /*
+ * A group of 64 members with @n pending requests to member 0 (its agent
+ * in *@agent, which never takes them). Returns the owner's fd.
+ */
+static int pending_group(char *name, const char *tag, unsigned int n,
+			 int *agent)
+{
+	struct fanout_group_params p;
+	__u64 map = 1, id;
+	unsigned int i;
+	int fd;
+
+	fanout_test_name(name, tag);
+	fanout_test_params(&p, name, 64);
+	p.deadline_ms = 600000;
+	p.max_queue = n;
+	p.max_pending = n;
+	fd = fanout_test_create_params(&p);
+	if (fd < 0)
+		return fd;
+	*agent = fanout_test_agent(name, 0);
+	for (i = 0; *agent >= 0 && i < n; i++)
+		if (send_to(fd, &map, 64, &id))
+			return -1;
+	return *agent < 0 ? *agent : fd;
+}
+
+/*
  * A socket that overruns never hands out a broadcast with parts missing:
  * -ENOBUFS, then the next broadcast whole, the loss counted.
  */
 TEST(overrun_gives_enobufs_then_whole_broadcast)
 {
-	struct fanout_group_params p;
 	struct fanout_status_sock *s;
 	struct fanout_status *st;
 	char name[FANOUT_NAME_MAX];
-	__u64 map = 1, gen, id;
-	int fd, agent, i, ret, small = 1, big = 8 << 20, nobufs = 0;
+	int fd, agent, ret, small = 1, big = 8 << 20, nobufs = 0;
+	__u64 gen;
 
-	fanout_test_name(name, "ovr");
-	fanout_test_params(&p, name, 64);
-	p.status_interval_ms = FANOUT_STATUS_INTERVAL_MIN_MS;
-	p.deadline_ms = 600000;
-	p.max_queue = 4096;
-	p.max_pending = 4096;
-	fd = fanout_test_create_params(&p);
+	fd = pending_group(name, "ovr", 3000, &agent);
 	ASSERT_LE(0, fd);
-	agent = fanout_test_agent(name, 0);
-	ASSERT_LE(0, agent);
-	for (i = 0; i < 3000; i++)
-		ASSERT_EQ(0, send_to(fd, &map, 64, &id));
 	ASSERT_EQ(0, fanout_status_open(&s, FANOUT_STATUS_SUBSCRIBE));
 	/* The smallest receive buffer: one part fits, the next overrun. */
 	ASSERT_EQ(0, setsockopt(fanout_status_fd(s), SOL_SOCKET, SO_RCVBUFFORCE,
@@ -437,6 +453,48 @@ TEST(overrun_gives_enobufs_then_whole_broadcast)
 	fanout_status_close(s);
 	fanout_close(agent);
 	fanout_close(fd);
+}
+
+/*
+ * Two groups broadcast in parts at the same time (their parts may
+ * interleave on the socket): each arrives whole, under its own name.
+ */
+TEST(two_groups_in_parts_arrive_whole)
+{
+	char name[2][FANOUT_NAME_MAX];
+	struct fanout_status_sock *s;
+	struct fanout_status *st;
+	int fd[2], agent[2], got[2] = { 0, 0 }, i, g;
+	__u64 gen[2];
+
+	for (i = 0; i < 2; i++) {
+		fd[i] = pending_group(name[i], i ? "two" : "one", 2000,
+				      &agent[i]);
+		ASSERT_LE(0, fd[i]);
+	}
+	ASSERT_EQ(0, fanout_status_open(&s, FANOUT_STATUS_SUBSCRIBE));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, set_state(fd[i], 10 + i, NULL, &gen[i]));
+	while (!got[0] || !got[1]) {
+		ASSERT_EQ(0, fanout_status_recv(s, &st));
+		g = !strcmp(st->group, name[1]);
+		if (!g && strcmp(st->group, name[0])) {
+			fanout_status_free(st);
+			continue;
+		}
+		EXPECT_EQ(2000, st->npending);
+		EXPECT_LT(1, st->parts);
+		if (st->generation == gen[g]) {
+			EXPECT_EQ(10 + g, st->code);
+			got[g] = 1;
+		}
+		fanout_status_free(st);
+	}
+	fanout_status_close(s);
+	for (i = 0; i < 2; i++) {
+		fanout_close(agent[i]);
+		fanout_close(fd[i]);
+	}
 }
 
 /*
