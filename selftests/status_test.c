@@ -320,12 +320,18 @@ TEST_F(sync, ignored_notice_caught_by_periodic_broadcast)
 	ASSERT_LE(0, self->a[0].fd);
 	ASSERT_EQ(0, set_state(self->fd, 1, NULL, &gen1));
 	ASSERT_EQ(0, set_state(self->fd, 2, "two", &gen2));
+	/*
+	 * The agent ignores every broadcast of the events (the member up, the
+	 * state sets: how many there are depends on how they fold); the
+	 * periodic one that follows shows it still behind.
+	 */
 	ASSERT_EQ(0, broadcast_of(self->s, self->name, gen2, &st));
-	/* (its reason may be the member-up folded into it) */
-	fanout_status_free(st);		/* ignored */
-
-	ASSERT_EQ(0, next_broadcast(self->s, self->name, &st));
-	EXPECT_EQ(FANOUT_REASON_PERIODIC, st->reason);
+	while (st->reason != FANOUT_REASON_PERIODIC) {
+		EXPECT_FALSE(fanout_bitmap_test(st->confirmed, st->words, 0));
+		fanout_status_free(st);		/* ignored */
+		ASSERT_EQ(0, next_broadcast(self->s, self->name, &st));
+	}
+	EXPECT_EQ(gen2, st->generation);
 	EXPECT_FALSE(fanout_bitmap_test(st->confirmed, st->words, 0));
 	ASSERT_EQ(1, fanout_agent_sync(&self->a[0], st));
 	fanout_status_free(st);
