@@ -162,6 +162,7 @@ tests: $(TESTS)
 # Libraries a test needs beyond libfanout: only the tests that call them.
 TEST_LIBS :=
 $(BUILD)/selftests/netlink_test: TEST_LIBS := -lmnl
+$(BUILD)/selftests/netlink_limits_test: TEST_LIBS := -lmnl
 
 $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_A) $(HARNESS)
 	@mkdir -p $(dir $@)
@@ -202,7 +203,7 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 # Documentation/bad-inputs.rst is generated from these tests.
 ERRTABLE_TESTS := selftests/limits_test.c selftests/perm_test.c \
 	selftests/user_limits_test.c selftests/device_test.c \
-	selftests/state_test.c selftests/netlink_test.c
+	selftests/state_limits_test.c selftests/netlink_limits_test.c
 ERRTABLE := Documentation/bad-inputs.rst
 
 .PHONY: errtable errtable-check

@@ -19,6 +19,10 @@
  *	off, as it nests in the group lock) and wait queue locks: taken
  *	inside the group lock (xa_store/xa_erase, wake-ups).
  *
+ * The expected state and broadcast of a group (struct fanout_gstate,
+ * state.h) are protected by the group lock too; the broadcast work takes
+ * it once per message part and never nests fanout_net.lock inside it.
+ *
  * Nothing sleeps under the group lock; copies to and from user space
  * happen outside it, on objects pinned by a reference.
  *
@@ -386,6 +390,8 @@ int fanout_cancel(struct fanout_endpoint *ep, struct fanout_id *id);
 int fanout_release_request(struct fanout_endpoint *ep, struct fanout_id *id);
 void fanout_release_owned(struct fanout_endpoint *ep);
 void fanout_send_clear(struct fanout_send *s);
+ktime_t fanout_wait_expires(u64 timeout_ns);
+bool fanout_wait_sleep(bool timed, ktime_t *expires);
 void fanout_call_clear(struct fanout_call *c);
 void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s,
 		      int ret);

@@ -679,46 +679,69 @@ static void fanout_dump_next_group(struct fanout_dump *d)
 		d->gidx = ULONG_MAX;
 }
 
-/* GET_GROUP dump: one message per group. */
-static int fanout_genl_dump_groups(struct sk_buff *skb,
-				   struct netlink_callback *cb)
+/*
+ * What a dump over groups puts in a message about group @g: 0 when @g is
+ * done, 1 when more of it is left, -EMSGSIZE when nothing fitted.
+ */
+typedef int (*fanout_dump_fill_t)(struct sk_buff *skb,
+				  struct netlink_callback *cb,
+				  struct fanout_dump *d, struct fanout_group *g);
+
+/* The dumps over groups (one, or every one of the namespace). */
+static int fanout_dump_groups(struct sk_buff *skb, struct netlink_callback *cb,
+			      fanout_dump_fill_t fill)
 {
 	struct fanout_dump *d = (struct fanout_dump *)cb->args[0];
 	struct fanout_group *g;
+	int ret;
 
 	if (fanout_dump_refused(cb, d))
 		return d->err;
 	while (d->gidx != ULONG_MAX && (g = fanout_dump_group(d))) {
-		if (fanout_fill_group_msg(skb, g, NETLINK_CB(cb->skb).portid,
-					  cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					  FANOUT_CMD_GET_GROUP))
-			return skb->len ?: -EMSGSIZE;
-		fanout_dump_next_group(d);
+		ret = fill(skb, cb, d, g);
+		if (ret < 0)
+			return skb->len ?: ret;
+		if (!ret)
+			fanout_dump_next_group(d);
 	}
 	return skb->len;
 }
 
+/* GET_GROUP dump: one message per group. */
+static int fanout_dump_fill_group(struct sk_buff *skb,
+				  struct netlink_callback *cb,
+				  struct fanout_dump *d, struct fanout_group *g)
+{
+	return fanout_fill_group_msg(skb, g, NETLINK_CB(cb->skb).portid,
+				     cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				     FANOUT_CMD_GET_GROUP);
+}
+
+static int fanout_genl_dump_groups(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	return fanout_dump_groups(skb, cb, fanout_dump_fill_group);
+}
+
 /* GET_STATUS dump: every part of the status of each group. */
+static int fanout_dump_fill_status(struct sk_buff *skb,
+				   struct netlink_callback *cb,
+				   struct fanout_dump *d, struct fanout_group *g)
+{
+	if (!d->c.part) {
+		d->c.reason = FANOUT_REASON_QUERY;
+		d->c.seq = READ_ONCE(g->state->seq);
+	}
+	if (fanout_status_fill(skb, &d->c, NETLINK_CB(cb->skb).portid,
+			       cb->nlh->nlmsg_seq, NLM_F_MULTI))
+		return -EMSGSIZE;
+	return d->c.done ? 0 : 1;
+}
+
 static int fanout_genl_dump_status(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
-	struct fanout_dump *d = (struct fanout_dump *)cb->args[0];
-	struct fanout_group *g;
-
-	if (fanout_dump_refused(cb, d))
-		return d->err;
-	while (d->gidx != ULONG_MAX && (g = fanout_dump_group(d))) {
-		if (!d->c.part) {
-			d->c.reason = FANOUT_REASON_QUERY;
-			d->c.seq = READ_ONCE(g->state->seq);
-		}
-		if (fanout_status_fill(skb, &d->c, NETLINK_CB(cb->skb).portid,
-				       cb->nlh->nlmsg_seq, NLM_F_MULTI))
-			return skb->len ?: -EMSGSIZE;
-		if (d->c.done)
-			fanout_dump_next_group(d);
-	}
-	return skb->len;
+	return fanout_dump_groups(skb, cb, fanout_dump_fill_status);
 }
 
 /* One FANOUT_A_MEMBER nest, for a member in use. Group lock held. */

@@ -571,6 +571,36 @@ static int fanout_wait_check(const struct fanout_wait *w)
 	}
 }
 
+/**
+ * fanout_wait_expires() - when a wait of @timeout_ns started now ends
+ * @timeout_ns: the caller's wait limit
+ *
+ * Return: the absolute CLOCK_MONOTONIC time.
+ */
+ktime_t fanout_wait_expires(u64 timeout_ns)
+{
+	return ktime_add_safe(ktime_get(),
+			      ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)));
+}
+
+/**
+ * fanout_wait_sleep() - one sleep of an interruptible wait loop
+ * @timed: the wait has a limit
+ * @expires: the limit, from fanout_wait_expires()
+ *
+ * The task state is set by the caller, who checked its condition.
+ * Return: false once the limit passed.
+ */
+bool fanout_wait_sleep(bool timed, ktime_t *expires)
+{
+	if (!timed) {
+		schedule();
+		return true;
+	}
+	return schedule_hrtimeout_range(expires, current->timer_slack_ns,
+					HRTIMER_MODE_ABS);
+}
+
 /* Park until @w's condition holds on @req, a signal, or the timeout. */
 static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 {
@@ -582,9 +612,7 @@ static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 	int ret = 0;
 
 	if (timed)
-		expires = ktime_add_safe(ktime_get(),
-					 ns_to_ktime(min_t(u64, w->timeout_ns,
-							   KTIME_MAX)));
+		expires = fanout_wait_expires(w->timeout_ns);
 	init_waitqueue_func_entry(&waiter.wqe, fanout_waiter_wake);
 	waiter.wqe.private = current;
 	add_wait_queue(&req->wq, &waiter.wqe);
@@ -596,11 +624,7 @@ static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 			ret = -EINTR;
 			break;
 		}
-		if (!timed) {
-			schedule();
-		} else if (!schedule_hrtimeout_range(&expires,
-						     current->timer_slack_ns,
-						     HRTIMER_MODE_ABS)) {
+		if (!fanout_wait_sleep(timed, &expires)) {
 			ret = fanout_wake_cond(req, w->mode, w->quorum) ?
 			      0 : -ETIME;
 			break;

@@ -320,9 +320,7 @@ static int fanout_state_wait_on(struct fanout_group *g, u64 gen,
 	int ret;
 
 	if (timed)
-		expires = ktime_add_safe(ktime_get(),
-					 ns_to_ktime(min_t(u64, w->timeout_ns,
-							   KTIME_MAX)));
+		expires = fanout_wait_expires(w->timeout_ns);
 	for (;;) {
 		prepare_to_wait(&g->state->wq, &wait, TASK_INTERRUPTIBLE);
 		ret = fanout_state_wait_eval(g, gen, w, snap);
@@ -332,11 +330,7 @@ static int fanout_state_wait_on(struct fanout_group *g, u64 gen,
 			ret = -EINTR;
 			break;
 		}
-		if (!timed) {
-			schedule();
-		} else if (!schedule_hrtimeout_range(&expires,
-						     current->timer_slack_ns,
-						     HRTIMER_MODE_ABS)) {
+		if (!fanout_wait_sleep(timed, &expires)) {
 			ret = fanout_state_wait_eval(g, gen, w, snap);
 			if (ret == -EAGAIN)
 				ret = -ETIME;

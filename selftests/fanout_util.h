@@ -6,13 +6,37 @@
 #define FANOUT_UTIL_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "libfanout.h"
+
+/* ioctl() with a raw argument: 0 or -errno. */
+static inline int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+/* A user address that faults: a page mapped without any access. */
+static inline __u64 bad_addr(void)
+{
+	static void *page;
+
+	if (!page) {
+		page = mmap(NULL, getpagesize(), PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* Below mmap_min_addr nothing is ever mapped either. */
+		if (page == MAP_FAILED)
+			page = (void *)16;
+	}
+	return (uintptr_t)page;
+}
 
 /* A group name unique to this process and call. */
 static inline void fanout_test_name(char name[FANOUT_NAME_MAX], const char *tag)

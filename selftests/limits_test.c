@@ -30,31 +30,10 @@
 /* A request id no test ever reaches. */
 #define UNKNOWN_ID	0x7fffffff00000000ULL
 
-/* ioctl() with a raw argument: 0 or -errno. */
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
-}
-
 /* @cmd with its size field replaced by @size. */
 static unsigned long ioc_resize(unsigned long cmd, size_t size)
 {
 	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
-}
-
-/* A user address that faults: a page mapped without any access. */
-static __u64 bad_addr(void)
-{
-	static void *page;
-
-	if (!page) {
-		page = mmap(NULL, getpagesize(), PROT_NONE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		/* Below mmap_min_addr nothing is ever mapped either. */
-		if (page == MAP_FAILED)
-			page = (void *)16;
-	}
-	return (uintptr_t)page;
 }
 
 /* Every command that takes an argument structure. */

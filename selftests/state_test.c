@@ -4,8 +4,8 @@
  * state waits that return exactly when every up member confirmed (a
  * member going down stops holding them, one coming up holds them again),
  * duplicate and stale confirmations refused and counted, redelivery of a
- * request whose agent was SIGKILLed, and every bad input of the new
- * ioctls, one test each.
+ * request whose agent was SIGKILLed. The bad inputs of the state ioctls
+ * are in state_limits_test.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,60 +19,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "fanout_util.h"
-
-/* Members of the test group; member DOWN has no agent at first. */
-#define NMEMB	16
-#define DOWN	15
-
-/* ioctl() with a raw argument: 0 or -errno. */
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
-}
-
-/* A user address that faults. */
-static __u64 bad_addr(void)
-{
-	static void *page;
-
-	if (!page)
-		page = mmap(NULL, getpagesize(), PROT_NONE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return (uintptr_t)page;
-}
-
-/* A state wait for @gen that only reads (timeout 0), with bitmaps. */
-static void poll_init(struct fanout_state_wait *w, __u64 gen, __u64 *up,
-		      __u64 *conf)
-{
-	memset(w, 0, sizeof(*w));
-	w->generation = gen;
-	w->flags = FANOUT_STATE_WAIT_TIMEOUT;
-	w->bitmap_bits = NMEMB;
-	w->up = (uintptr_t)up;
-	w->confirmed = (uintptr_t)conf;
-}
-
-/* Poll the state of @gen: 0 when converged, -ETIME while not. */
-static int state_poll(int fd, __u64 gen, __u64 *up, __u64 *conf)
-{
-	struct fanout_state_wait w;
-
-	poll_init(&w, gen, up, conf);
-	return fanout_state_wait(fd, &w);
-}
-
-static __u64 stats_of(int fd, size_t field)
-{
-	struct fanout_group_stats st;
-
-	if (fanout_group_stats(fd, &st))
-		return ~0ULL;
-	return *(__u64 *)((char *)&st + field);
-}
-
-#define STAT(fd, f)	stats_of(fd, offsetof(struct fanout_group_stats, f))
+#include "fanout_state.h"
 
 /* A thread parked in a state wait. */
 struct waiter {
@@ -112,36 +59,6 @@ static void waiter_start(struct waiter *wt, int fd, __u64 gen)
 		usleep(1000);
 }
 
-FIXTURE(st) {
-	char name[FANOUT_NAME_MAX];
-	int co;
-	int ag[NMEMB];
-};
-
-FIXTURE_SETUP(st)
-{
-	fanout_test_name(self->name, "state");
-	self->co = fanout_test_create(self->name, NMEMB, 0);
-	ASSERT_LE(0, self->co);
-	for (int m = 0; m < NMEMB; m++) {
-		self->ag[m] = -1;
-		if (m == DOWN)
-			continue;
-		self->ag[m] = fanout_test_agent(self->name, m);
-		ASSERT_LE(0, self->ag[m]);
-	}
-}
-
-FIXTURE_TEARDOWN(st)
-{
-	for (int m = 0; m < NMEMB; m++)
-		if (self->ag[m] >= 0)
-			close(self->ag[m]);
-	fanout_group_destroy(self->co, self->name);
-	close(self->co);
-}
-
-/* Every agent but those of @skip confirms @gen. */
 static int confirm_all(int *ag, __u64 gen, int skip)
 {
 	for (int m = 0; m < NMEMB; m++) {
@@ -342,22 +259,6 @@ TEST_F(st, wait_without_state_returns)
 
 /* ---- redelivery ------------------------------------------------------- */
 
-/* Send one request to member @m with @flags; its id, or 0. */
-static __u64 send_to(int fd, int m, __u32 flags, __u32 deadline_ms)
-{
-	__u64 bits = 1ULL << m;
-	struct fanout_send s = {
-		.payload = (uintptr_t)"job",
-		.payload_len = 3,
-		.flags = flags,
-		.targets = (uintptr_t)&bits,
-		.targets_bits = NMEMB,
-		.deadline_ms = deadline_ms,
-	};
-
-	return fanout_send(fd, &s) ? 0 : s.id;
-}
-
 static int result_of(int fd, __u64 id, struct fanout_result *res,
 		     char *buf, size_t len)
 {
@@ -431,6 +332,27 @@ static void kill_child(pid_t pid)
 }
 
 /*
+ * Send a request with @flags to member DOWN, served by a child agent that
+ * takes it and is SIGKILLed. Returns its id, or 0.
+ */
+static __u64 taken_by_killed_agent(const char *name, int co, __u32 flags,
+				   __u32 deadline_ms)
+{
+	pid_t pid;
+	__u64 id;
+	int rfd;
+
+	pid = agent_child(name, DOWN, &rfd);
+	if (pid <= 0)
+		return 0;
+	id = send_to(co, DOWN, flags, deadline_ms);
+	if (id && child_got(rfd) != id)
+		id = 0;
+	kill_child(pid);
+	return id;
+}
+
+/*
  * The agent holding a request sent with FANOUT_SEND_REDELIVER is
  * SIGKILLed: the target stays queued for the member (down now), the next
  * agent receives it marked as a redelivery, and its reply reaches the
@@ -447,15 +369,10 @@ TEST_F(st, redelivery_after_sigkill)
 		.flags = FANOUT_RECV_NONBLOCK,
 	};
 	__u64 id;
-	pid_t pid;
-	int rfd;
 
-	pid = agent_child(self->name, DOWN, &rfd);
-	ASSERT_LT(0, pid);
-	id = send_to(self->co, DOWN, FANOUT_SEND_REDELIVER, 0);
+	id = taken_by_killed_agent(self->name, self->co,
+				   FANOUT_SEND_REDELIVER, 0);
 	ASSERT_NE(0, id);
-	EXPECT_EQ(id, child_got(rfd));
-	kill_child(pid);
 
 	ASSERT_EQ(0, result_of(self->co, id, &res, NULL, 0));
 	EXPECT_EQ(FANOUT_TARGET_QUEUED, res.state);
@@ -496,15 +413,9 @@ TEST_F(st, no_redelivery_without_flag)
 	struct fanout_result res;
 	struct fanout_wait w = { 0 };
 	__u64 id;
-	pid_t pid;
-	int rfd;
 
-	pid = agent_child(self->name, DOWN, &rfd);
-	ASSERT_LT(0, pid);
-	id = send_to(self->co, DOWN, 0, 0);
+	id = taken_by_killed_agent(self->name, self->co, 0, 0);
 	ASSERT_NE(0, id);
-	EXPECT_EQ(id, child_got(rfd));
-	kill_child(pid);
 	w.id = id;
 	ASSERT_EQ(0, fanout_wait(self->co, &w));
 	ASSERT_EQ(0, result_of(self->co, id, &res, NULL, 0));
@@ -518,267 +429,14 @@ TEST_F(st, redelivery_until_deadline)
 	struct fanout_result res;
 	struct fanout_wait w = { 0 };
 	__u64 id;
-	pid_t pid;
-	int rfd;
 
-	pid = agent_child(self->name, DOWN, &rfd);
-	ASSERT_LT(0, pid);
-	id = send_to(self->co, DOWN, FANOUT_SEND_REDELIVER, 300);
+	id = taken_by_killed_agent(self->name, self->co,
+				   FANOUT_SEND_REDELIVER, 300);
 	ASSERT_NE(0, id);
-	EXPECT_EQ(id, child_got(rfd));
-	kill_child(pid);
 	w.id = id;
 	ASSERT_EQ(0, fanout_wait(self->co, &w));
 	ASSERT_EQ(0, result_of(self->co, id, &res, NULL, 0));
 	EXPECT_EQ(-ETIMEDOUT, res.status);
-}
-
-/* The redelivery mark is an output: set on input it is ignored. */
-TEST_F(st, recv_redelivered_flag_ignored_on_input)
-{
-	char buf[16];
-	struct fanout_recv r = {
-		.buf = (uintptr_t)buf, .buf_len = sizeof(buf),
-		.flags = FANOUT_RECV_NONBLOCK | FANOUT_RECV_REDELIVERED,
-	};
-	__u64 id = send_to(self->co, 2, 0, 0);
-
-	ASSERT_NE(0, id);
-	ASSERT_EQ(0, fanout_recv(self->ag[2], &r));
-	EXPECT_EQ(id, r.id);
-	EXPECT_EQ(FANOUT_RECV_NONBLOCK, r.flags);
-}
-
-/* ---- bad inputs ------------------------------------------------------- */
-
-TEST_F(st, set_state_unknown_flags)
-{
-	struct fanout_state s = { .flags = 1 };
-
-	EXPECT_EQ(-EINVAL, xioctl(self->co, FANOUT_IOC_STATE_SET, &s));
-}
-
-TEST_F(st, set_state_reserved)
-{
-	struct fanout_state s = { .reserved = { 0, 1 } };
-
-	EXPECT_EQ(-EINVAL, xioctl(self->co, FANOUT_IOC_STATE_SET, &s));
-	s.reserved[1] = 0;
-	s.reserved0 = 1;
-	EXPECT_EQ(-EINVAL, xioctl(self->co, FANOUT_IOC_STATE_SET, &s));
-}
-
-TEST_F(st, set_state_blob_too_large)
-{
-	static char blob[FANOUT_STATE_BLOB_MAX + 1];
-
-	EXPECT_EQ(-EMSGSIZE, fanout_state_set(self->co, 1, blob,
-					      sizeof(blob), NULL));
-	EXPECT_EQ(0, fanout_state_set(self->co, 1, blob, sizeof(blob) - 1,
-				      NULL));
-}
-
-TEST_F(st, set_state_blob_bad_pointer)
-{
-	struct fanout_state s = { .blob = bad_addr(), .blob_len = 4 };
-	struct fanout_state g = { 0 };
-
-	EXPECT_EQ(-EFAULT, xioctl(self->co, FANOUT_IOC_STATE_SET, &s));
-	ASSERT_EQ(0, fanout_state_get(self->co, &g));
-	EXPECT_EQ(0, g.generation);
-}
-
-/* Set-state needs send permission: an agent-only user gets -EACCES. */
-TEST_F(st, set_state_without_send_permission)
-{
-	int status;
-	pid_t pid;
-
-	ASSERT_EQ(0, fanout_group_destroy(self->co, self->name));
-	close(self->co);
-	self->co = fanout_test_create_mode(self->name, NMEMB, 0, 0644);
-	ASSERT_LE(0, self->co);
-	pid = fork();
-	if (!pid) {
-		int fd;
-
-		if (setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(2);
-		fd = fanout_open(0);
-		if (fd < 0 || fanout_group_open(fd, self->name))
-			_exit(3);
-		_exit(fanout_state_set(fd, 1, NULL, 0, NULL) == -EACCES ?
-		      0 : 1);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, WEXITSTATUS(status));
-}
-
-TEST_F(st, set_state_unbound)
-{
-	int fd = fanout_open(0);
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EBADFD, fanout_state_set(fd, 1, NULL, 0, NULL));
-	close(fd);
-}
-
-TEST_F(st, get_state_blob_buffer_too_small)
-{
-	struct fanout_state s = { 0 };
-	char buf[2];
-
-	ASSERT_EQ(0, fanout_state_set(self->co, 1, "abcd", 4, NULL));
-	s.blob = (uintptr_t)buf;
-	s.blob_len = sizeof(buf);
-	EXPECT_EQ(-EMSGSIZE, fanout_state_get(self->co, &s));
-	EXPECT_EQ(4, s.blob_len);
-}
-
-TEST_F(st, get_state_reserved)
-{
-	struct fanout_state s = { .reserved = { 1, 0 } };
-
-	EXPECT_EQ(-EINVAL, fanout_state_get(self->co, &s));
-}
-
-TEST_F(st, confirm_unknown_flags)
-{
-	struct fanout_confirm c = { .flags = 1 };
-
-	EXPECT_EQ(-EINVAL, xioctl(self->ag[0], FANOUT_IOC_CONFIRM, &c));
-}
-
-TEST_F(st, confirm_reserved)
-{
-	struct fanout_confirm c = { .reserved = 1 };
-
-	EXPECT_EQ(-EINVAL, xioctl(self->ag[0], FANOUT_IOC_CONFIRM, &c));
-}
-
-TEST_F(st, confirm_future_generation)
-{
-	EXPECT_EQ(-EINVAL, fanout_confirm(self->ag[0], 1));
-	EXPECT_EQ(0, STAT(self->co, confirms));
-}
-
-TEST_F(st, confirm_not_joined)
-{
-	ASSERT_EQ(0, fanout_state_set(self->co, 1, NULL, 0, NULL));
-	EXPECT_EQ(-ENOTCONN, fanout_confirm(self->co, 1));
-}
-
-TEST_F(st, confirm_unbound)
-{
-	int fd = fanout_open(0);
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EBADFD, fanout_confirm(fd, 0));
-	close(fd);
-}
-
-TEST_F(st, state_wait_unknown_flags)
-{
-	struct fanout_state_wait w = { .flags = 2 };
-
-	EXPECT_EQ(-EINVAL, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_reserved)
-{
-	struct fanout_state_wait w = { .flags = FANOUT_STATE_WAIT_TIMEOUT,
-				       .reserved = { 0, 1 } };
-
-	EXPECT_EQ(-EINVAL, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_timeout_without_flag)
-{
-	struct fanout_state_wait w = { .timeout_ns = 1 };
-
-	EXPECT_EQ(-EINVAL, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_bitmap_too_small)
-{
-	struct fanout_state_wait w;
-	__u64 up, conf;
-
-	poll_init(&w, 0, &up, &conf);
-	w.bitmap_bits = NMEMB - 1;
-	EXPECT_EQ(-EINVAL, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_bitmap_over_max)
-{
-	static __u64 up[FANOUT_MEMBERS_MAX / 64 + 1], conf[FANOUT_MEMBERS_MAX / 64 + 1];
-	struct fanout_state_wait w;
-
-	poll_init(&w, 0, up, conf);
-	w.bitmap_bits = FANOUT_MEMBERS_MAX + 1;
-	EXPECT_EQ(-EINVAL, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_bits_without_bitmap)
-{
-	struct fanout_state_wait w = { .flags = FANOUT_STATE_WAIT_TIMEOUT,
-				       .bitmap_bits = NMEMB };
-
-	EXPECT_EQ(-EINVAL, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_future_generation)
-{
-	struct fanout_state_wait w = { .flags = FANOUT_STATE_WAIT_TIMEOUT,
-				       .generation = 1 };
-
-	EXPECT_EQ(-EINVAL, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_older_generation)
-{
-	struct fanout_state_wait w = { .flags = FANOUT_STATE_WAIT_TIMEOUT,
-				       .generation = 1 };
-
-	ASSERT_EQ(0, fanout_state_set(self->co, 1, NULL, 0, NULL));
-	ASSERT_EQ(0, fanout_state_set(self->co, 1, NULL, 0, NULL));
-	EXPECT_EQ(-ESTALE, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_bitmap_bad_pointer)
-{
-	struct fanout_state_wait w;
-	__u64 conf;
-
-	poll_init(&w, 0, NULL, &conf);
-	w.up = bad_addr();
-	EXPECT_EQ(-EFAULT, fanout_state_wait(self->co, &w));
-}
-
-TEST_F(st, state_wait_unbound)
-{
-	struct fanout_state_wait w = { 0 };
-	int fd = fanout_open(0);
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EBADFD, fanout_state_wait(fd, &w));
-	close(fd);
-}
-
-/* The 64-byte first version of fanout_group_stats is still accepted. */
-TEST_F(st, stats_first_version_size)
-{
-	struct fanout_group_stats st;
-	unsigned long cmd = _IOC(_IOC_READ, FANOUT_IOC_MAGIC, 0x05,
-				 offsetof(struct fanout_group_stats, confirms));
-
-	memset(&st, 0xff, sizeof(st));
-	ASSERT_EQ(0, xioctl(self->co, cmd, &st));
-	EXPECT_EQ(NMEMB - 1, st.members_up);
-	EXPECT_EQ(~0ULL, st.confirms);
-	EXPECT_EQ(-EINVAL, xioctl(self->co, _IOC(_IOC_READ, FANOUT_IOC_MAGIC,
-						 0x05, 56), &st));
 }
 
 TEST_HARNESS_MAIN
