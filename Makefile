@@ -296,8 +296,6 @@ install: lib fanoutctl
 	# The status API (libmnl) and fanoutctl.
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 644 lib/include/libfanout_status.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 include/uapi/linux/fanout_netlink.h \
-		$(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 755 $(BUILD)/tools/fanoutctl $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
