@@ -5,7 +5,8 @@
  * arrives whole through fanout_status_recv(); the level-triggered agent
  * helper catches a member up from a broadcast alone; every fanoutctl
  * command against known state, its -j output parsed. The raw kernel
- * messages, extack and permissions are netlink_test's.
+ * messages, extack and permissions are netlink_test's and
+ * netlink_limits_test's.
  *
  * fanoutctl is found through $FANOUTCTL, else next to this program.
  */
