@@ -36,6 +36,7 @@ struct fanout_status_sock;
  * @words: size of @members and @redeliver in __u64 words
  * @members: bitmap of the members whose target is open
  * @redeliver: bitmap of the members whose target waits for redelivery
+ * @reserved: zero (room to grow: callers index arrays of this)
  */
 struct fanout_status_pending {
 	__u64 id;
@@ -46,6 +47,7 @@ struct fanout_status_pending {
 	__u32 words;
 	__u64 *members;
 	__u64 *redeliver;
+	__u64 reserved[2];
 };
 
 /**
@@ -115,6 +117,7 @@ struct fanout_status {
  * @nconfirmed: members up that confirmed @generation
  * @npending: requests with open targets
  * @nredeliver: targets waiting for redelivery
+ * @reserved: zero (room to grow: callers index arrays of this)
  */
 struct fanout_status_group {
 	char name[FANOUT_NAME_MAX];
@@ -134,6 +137,7 @@ struct fanout_status_group {
 	__u32 nconfirmed;
 	__u32 npending;
 	__u32 nredeliver;
+	__u32 reserved[7];
 };
 
 /**
@@ -144,6 +148,7 @@ struct fanout_status_group {
  * @queued: targets queued for it
  * @busy_queues: its busy agent message queues
  * @redeliver: its targets waiting for redelivery
+ * @reserved: zero (room to grow: callers index arrays of this)
  */
 struct fanout_status_member {
 	__u32 index;
@@ -152,7 +157,7 @@ struct fanout_status_member {
 	__u32 queued;
 	__u32 busy_queues;
 	__u32 redeliver;
-	__u32 reserved;
+	__u32 reserved[5];
 };
 
 /**
@@ -162,6 +167,7 @@ struct fanout_status_member {
  * @queued: targets queued in it
  * @taken: its targets taken and not answered
  * @agent_pid: process of the agent bound to it, 0 when none
+ * @reserved: zero (room to grow: callers index arrays of this)
  */
 struct fanout_status_queue {
 	__u32 member;
@@ -169,6 +175,7 @@ struct fanout_status_queue {
 	__u32 queued;
 	__u32 taken;
 	__u32 agent_pid;
+	__u32 reserved[4];
 };
 
 /* The socket */
