@@ -96,6 +96,9 @@ static int fanout_asm_start(struct fanout_asm *a, fanout_tb_t tb)
 		a->last_seq = seq - 1;
 	}
 	a->st->lost = seq - a->last_seq - 1;
+	/* Backwards: a group of that name was created again, counting anew. */
+	if (a->st->lost >= 1U << 31)
+		a->st->lost = 0;
 	a->next_part = 0;
 	return 0;
 }
