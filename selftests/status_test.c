@@ -504,6 +504,45 @@ TEST(two_groups_in_parts_arrive_whole)
 	}
 }
 
+/* A group created again under its name counts its broadcasts anew. */
+TEST(group_created_again_loses_nothing)
+{
+	struct fanout_status_sock *s;
+	struct fanout_status *st;
+	char name[FANOUT_NAME_MAX];
+	int round, fd, agent, last;
+	__u64 gen;
+
+	fanout_test_name(name, "again");
+	ASSERT_EQ(0, fanout_status_open(&s, FANOUT_STATUS_SUBSCRIBE));
+	for (round = 0; round < 2; round++) {
+		fd = fanout_test_create(name, 4, 0);
+		ASSERT_LE(0, fd);
+		agent = fanout_test_agent(name, 0);
+		ASSERT_LE(0, agent);
+		ASSERT_EQ(0, set_state(fd, 10 * round + 1, NULL, &gen));
+		ASSERT_EQ(0, set_state(fd, 10 * round + 2, NULL, &gen));
+		/*
+		 * Every broadcast up to this round's last state (the first
+		 * round's last ones may still be queued): none lost.
+		 */
+		do {
+			ASSERT_EQ(0, next_broadcast(s, name, &st));
+			EXPECT_EQ(0, st->lost) {
+				TH_LOG("round %d: seq %u, lost %u", round,
+				       st->seq, st->lost);
+			}
+			last = st->generation == gen &&
+			       st->code == 10 * round + 2;
+			fanout_status_free(st);
+		} while (!last);
+		fanout_close(agent);
+		ASSERT_EQ(0, fanout_group_destroy(fd, name));
+		fanout_close(fd);
+	}
+	fanout_status_close(s);
+}
+
 /*
  * Without CAP_NET_ADMIN: no broadcasts and no list of every group, a
  * group without read permission is refused; with it, the agent helper
