@@ -426,14 +426,15 @@ void fanout_status_work_init(struct fanout_group *g)
  * @g: the group
  * @reason: enum fanout_status_reason
  *
- * Events that come while one is due fold into it. Group lock held.
+ * Events that come while one is due fold into it, under the first one's
+ * reason; a state set always gives its own. Group lock held.
  */
 void fanout_status_event(struct fanout_group *g, u32 reason)
 {
 	lockdep_assert_held(&g->lock);
 	if (g->dead)
 		return;
-	if (!g->state->event) {
+	if (!g->state->event || reason == FANOUT_REASON_STATE_SET) {
 		g->state->event = true;
 		g->state->reason = reason;
 	}

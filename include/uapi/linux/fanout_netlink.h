@@ -88,7 +88,9 @@ enum fanout_cmd {
  *	current generation confirmed it
  *
  * Events that happen while a broadcast is already due are folded into
- * it; the reason is then the first of them.
+ * it; the reason is then the first of them, except that a state set
+ * always names itself: every state set is followed by a broadcast with
+ * %FANOUT_REASON_STATE_SET showing its generation (or a newer one).
  */
 enum fanout_status_reason {
 	FANOUT_REASON_PERIODIC,
