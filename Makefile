@@ -47,8 +47,12 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIB_A := $(BUILD)/lib/libfanout.a
 LIB_SO := $(BUILD)/lib/$(LIB_SONAME)
-# lib/uring.c: what a program linking libfanout.a statically needs too.
-LIB_LIBS := -luring
+# lib/uring.c (liburing) and the status API (lib/status*.c, lib/nl.c:
+# generic netlink with libmnl): what a program linking libfanout.a
+# statically needs too.
+LIB_LIBS := -luring -lmnl
+LIB_HDRS := $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/fanout.h \
+	include/uapi/linux/fanout_netlink.h
 
 TEST_SRCS := $(sort $(wildcard selftests/*_test.c))
 TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
@@ -57,12 +61,17 @@ TEST_WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare
 TEST_CFLAGS := -D_GNU_SOURCE -pthread \
 	-I$(dir $(HARNESS)) $(UAPI_INC) $(LIB_INC)
 
-TOOLS := $(BUILD)/tools/fanout-demo $(BUILD)/tools/fanout-bench
+TOOLS := $(BUILD)/tools/fanout-demo $(BUILD)/tools/fanout-bench \
+	$(BUILD)/tools/fanoutctl
+FANOUTCTL_SRCS := $(wildcard tools/fanoutctl/*.c)
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 KERNEL_SRCS := $(wildcard kmod/*.c kmod/*.h) include/uapi/linux/fanout.h \
 	include/uapi/linux/fanout_netlink.h
+
+# status_test runs fanoutctl from beside itself in the guest.
+FANOUTCTL_COPY := --copy $(BUILD)/tools/fanoutctl:/tests/fanoutctl
 
 VM_RUN := tools/vm-run.sh --kernel $(VMLINUZ) --module $(MODULE) \
 	--cache $(CACHE)/vm
@@ -131,7 +140,7 @@ checkpatch: $(CHECKPATCH)
 
 lib: $(LIB_A) $(LIB_SO) $(BUILD)/lib/fanout.pc
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/include/*.h) include/uapi/linux/fanout.h
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden $(UAPI_INC) \
 		$(LIB_INC) -c -o $@ $<
@@ -164,10 +173,19 @@ $(BUILD)/selftests/%: selftests/%.c $(wildcard selftests/*.h) $(LIB_A) $(HARNESS
 
 tools: $(TOOLS)
 
+.PHONY: fanoutctl
+fanoutctl: $(BUILD)/tools/fanoutctl
+
 $(BUILD)/tools/%: tools/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
 		-pthread -o $@ $< $(LIB_A) $(LIB_LIBS)
+
+# fanoutctl: libfanout's public API (status queries, set-state, wait-state).
+$(BUILD)/tools/fanoutctl: $(FANOUTCTL_SRCS) $(wildcard tools/fanoutctl/*.h) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(WARN) -D_GNU_SOURCE $(UAPI_INC) $(LIB_INC) \
+		-o $@ $(FANOUTCTL_SRCS) $(LIB_A) $(LIB_LIBS)
 
 # fanout-bench: the driver and one file per kind of row (tools/bench/).
 $(BUILD)/tools/fanout-bench: $(BENCH_SRCS) tools/bench/bench.h $(LIB_A)
@@ -210,8 +228,8 @@ check: deps
 check-static: all sparse checkpatch man-check errtable-check
 
 # The suite on one kernel (KVER), as check-kernels.sh runs it.
-check-run: module sparse
-	$(VM_RUN) --mode check --smp 2 --tests "$(TESTS)"
+check-run: module sparse $(BUILD)/tools/fanoutctl
+	$(VM_RUN) --mode check --smp 2 --tests "$(TESTS)" $(FANOUTCTL_COPY)
 
 demo: deps
 	$(MAKE) all
@@ -274,8 +292,9 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+SBINDIR ?= $(PREFIX)/sbin
 
-install: lib
+install: lib fanoutctl
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(MANDIR)/man7
@@ -292,6 +311,11 @@ install: lib
 		$(BUILD)/lib/fanout.pc > $(DESTDIR)$(LIBDIR)/pkgconfig/fanout.pc
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	# The status API (libmnl) and fanoutctl.
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 644 lib/include/libfanout_status.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(BUILD)/tools/fanoutctl $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 # Debug lane: the same suite on a KASAN + lockdep + kmemleak + fault
 # injection kernel built from linux-source-6.1 (tools/debug-kernel.sh, once,
@@ -325,8 +349,9 @@ debug-module: debug-kernel
 	cp -p kmod/*.c kmod/*.h $(DEBUG_MOD)/kmod/
 	$(MAKE) -C $(DEBUG_KERNEL)/src M=$(DEBUG_MOD) KCFLAGS=-g modules
 
-check-debug-run: tests debug-module
+check-debug-run: tests debug-module $(BUILD)/tools/fanoutctl
 	$(DEBUG_VM_RUN) --mode check --smp 2 --timeout 2400 --tests "$(TESTS)" \
+		$(FANOUTCTL_COPY) \
 		--cmdline "STRESS_FANOUTS=200 FUZZ_ITER=5000 LOCKHOLD_REQUESTS=25"
 
 # The guest of `make fuzz` and `make soak`: GUEST=stock (the Debian
@@ -350,7 +375,7 @@ man-check:
 	@if ! command -v man >/dev/null 2>&1; then \
 		echo "man-check: man is not installed, skipped"; exit 0; fi; \
 	fail=0; \
-	for f in man/*.3 man/*.7; do \
+	for f in man/*.3 man/*.7 man/*.8; do \
 		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=w -E UTF-8 \
 			-l $$f 2>&1 >/dev/null); \
 		if [ -n "$$out" ]; then echo "$$f:"; echo "$$out"; fail=1; fi; \

@@ -4,8 +4,8 @@
 # check-packages.sh --debs DIR --version V --cache DIR KVER...: the Debian
 # packages from `make deb`, end to end, on this host (as root):
 #
-#   1. apt installs fanout-dkms, libfanout0 and libfanout-dev from DIR
-#      (pulling dkms and what it needs);
+#   1. apt installs fanout-dkms, libfanout0, libfanout-dev and
+#      fanout-tools from DIR (pulling dkms and what it needs);
 #   2. DKMS has built and installed fanout.ko for every KVER (the package's
 #      postinst builds for the installed kernels; whatever it left out is
 #      built here with `dkms install`), and the kernel postinst hook
@@ -24,7 +24,7 @@
 set -uo pipefail
 
 PROG=${0##*/}
-PKGS=(fanout-dkms libfanout0 libfanout-dev)
+PKGS=(fanout-dkms libfanout0 libfanout-dev fanout-tools)
 DEBS='' VERSION='' CACHE=''
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -152,8 +152,8 @@ echo "# pkg-config --modversion fanout: $(pkg-config --modversion fanout)"
 [ "$(pkg-config --modversion fanout)" = "$VERSION" ] || fail "fanout.pc version is not $VERSION"
 # From a directory of its own, so no header of the source tree is found.
 mkdir -p "$WORK/src"
-cp tools/fanout-demo.c examples/coordinator.c examples/agent.c "$WORK/src/"
-for prog in fanout-demo coordinator agent; do
+cp tools/fanout-demo.c examples/*.c "$WORK/src/"
+for prog in fanout-demo coordinator agent status_monitor state_agent; do
 	# shellcheck disable=SC2086
 	cc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread $pc_cflags \
 		-o "$WORK/$prog" "$WORK/src/$prog.c" $pc_libs ||
@@ -165,6 +165,7 @@ owner=$(dpkg -S "$(readlink -f "${so:-/nonexistent}")" 2>/dev/null | cut -d: -f1
 echo "# fanout-demo uses $so -> $(readlink -f "${so:-/nonexistent}") (package ${owner:-none})"
 [ "$owner" = libfanout0 ] ||
 	fail "fanout-demo is not linked to the packaged libfanout.so.0 ($so)"
+/usr/sbin/fanoutctl -h >/dev/null || fail "the packaged fanoutctl does not run"
 
 # ---- 4. a fan-out in a guest, per kernel -------------------------------------
 for k in "${KVERS[@]}"; do
@@ -192,7 +193,10 @@ left=$(
 		/lib/udev/rules.d/*fanout* /usr/lib/udev/rules.d/*fanout* \
 		/usr/share/doc/fanout-dkms /usr/share/doc/libfanout0 \
 		/usr/share/doc/libfanout-dev /usr/share/man/man3/fanout_* \
-		/usr/share/man/man7/fanout.7* 2>/dev/null
+		/usr/share/man/man7/fanout.7* /usr/include/libfanout_status.h \
+		/usr/include/linux/fanout_netlink.h /usr/sbin/fanoutctl \
+		/usr/share/doc/fanout-tools /usr/share/man/man8/fanoutctl.8* \
+		2>/dev/null
 	find /lib/modules/*/updates -name 'fanout.ko*' 2>/dev/null
 	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${PKGS[@]}" 2>/dev/null |
 		grep -v '^un ' | sed 's/^/dpkg: /'
