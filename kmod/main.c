@@ -362,22 +362,24 @@ static int __init fanout_init(void)
 
 err_genl:
 	fanout_genl_exit();
+	fanout_status_wq_exit();
 err_net:
 	fanout_net_exit();
 	return ret;
 }
 
 /*
- * The groups go (their broadcast work cancelled) before the netlink
- * family: no broadcast can be built for an unregistered family. A dump
- * in progress holds the module.
+ * The netlink family goes before the namespaces' data its handlers
+ * read, and stops broadcasting first; the groups then go, their
+ * broadcast work cancelled, and last the work queue it ran on.
  */
 static void __exit fanout_exit(void)
 {
 	fanout_debugfs_exit();
 	misc_deregister(&fanout_misc);
-	fanout_net_exit();
 	fanout_genl_exit();
+	fanout_net_exit();
+	fanout_status_wq_exit();
 }
 
 module_init(fanout_init);

@@ -18,6 +18,7 @@
 #include <linux/capability.h>
 #include <linux/hrtimer.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
@@ -378,6 +379,20 @@ static unsigned long fanout_status_interval(struct fanout_group *g)
 }
 
 /*
+ * The groups' broadcast work runs on a queue of its own, so that unload
+ * can wait for every broadcast being built before the family goes
+ * (fanout_genl_exit()), while groups, killed after it, may still queue
+ * and cancel their work until fanout_status_wq_exit().
+ */
+static struct workqueue_struct *fanout_status_wq;
+
+/*
+ * Broadcasts are built and sent: set once the family is registered,
+ * cleared before it is unregistered (the work then does nothing).
+ */
+static bool fanout_status_on;
+
+/*
  * A group's broadcast: at once after an event, then every interval while
  * something is outstanding. The namespace outlives the work: the group
  * is killed (and this work cancelled) before its namespace goes.
@@ -391,6 +406,8 @@ static void fanout_status_work(struct work_struct *work)
 	bool event, outstanding;
 	u32 reason;
 
+	if (!READ_ONCE(fanout_status_on))
+		return;
 	spin_lock_bh(&g->lock);
 	net = g->net;
 	event = st->event;
@@ -406,7 +423,7 @@ static void fanout_status_work(struct work_struct *work)
 	spin_lock_bh(&g->lock);
 	/* Does nothing when an event queued it again meanwhile. */
 	if (!g->dead && fanout_state_outstanding(g))
-		queue_delayed_work(system_wq, &st->work,
+		queue_delayed_work(fanout_status_wq, &st->work,
 				   fanout_status_interval(g));
 	spin_unlock_bh(&g->lock);
 }
@@ -438,7 +455,7 @@ void fanout_status_event(struct fanout_group *g, u32 reason)
 		g->state->event = true;
 		g->state->reason = reason;
 	}
-	mod_delayed_work(system_wq, &g->state->work, 0);
+	mod_delayed_work(fanout_status_wq, &g->state->work, 0);
 }
 
 /**
@@ -452,7 +469,7 @@ void fanout_status_kick(struct fanout_group *g)
 {
 	lockdep_assert_held(&g->lock);
 	if (!g->dead)
-		queue_delayed_work(system_wq, &g->state->work,
+		queue_delayed_work(fanout_status_wq, &g->state->work,
 				   fanout_status_interval(g));
 }
 
@@ -950,13 +967,41 @@ static struct genl_family fanout_genl_family __ro_after_init = {
  */
 int __init fanout_genl_init(void)
 {
-	return genl_register_family(&fanout_genl_family);
+	int ret;
+
+	fanout_status_wq = alloc_workqueue("fanout_status", 0, 0);
+	if (!fanout_status_wq)
+		return -ENOMEM;
+	ret = genl_register_family(&fanout_genl_family);
+	if (ret) {
+		destroy_workqueue(fanout_status_wq);
+		return ret;
+	}
+	WRITE_ONCE(fanout_status_on, true);
+	return 0;
 }
 
 /**
- * fanout_genl_exit() - unregister it, once no group can broadcast
+ * fanout_genl_exit() - unregister it
+ *
+ * Broadcasts stop first: one being built is waited for, later runs of
+ * the work send nothing. After this no handler of the family runs, so
+ * the namespaces' data can go (fanout_net_exit()); the work queue stays
+ * until fanout_status_wq_exit(), for the groups killed then.
  */
 void fanout_genl_exit(void)
 {
+	WRITE_ONCE(fanout_status_on, false);
+	flush_workqueue(fanout_status_wq);
 	genl_unregister_family(&fanout_genl_family);
+}
+
+/**
+ * fanout_status_wq_exit() - free the broadcast work queue
+ *
+ * Once every group is gone, their work cancelled.
+ */
+void fanout_status_wq_exit(void)
+{
+	destroy_workqueue(fanout_status_wq);
 }

@@ -180,7 +180,8 @@ int fanout_confirm(struct fanout_endpoint *ep, struct fanout_confirm *c)
 	int ret = 0;
 	s32 m;
 
-	if (c->flags || c->reserved)
+	/* Generation 0 is no state: there is nothing to confirm. */
+	if (c->flags || c->reserved || !c->generation)
 		return -EINVAL;
 	spin_lock_bh(&g->lock);
 	m = ep->member;
@@ -295,6 +296,9 @@ static int fanout_state_wait_cond(struct fanout_group *g, u64 gen,
 		return -EIDRM;
 	if (st->generation != gen)
 		return -ESTALE;
+	/* No state set yet: nothing to confirm, nobody holds the wait. */
+	if (!gen)
+		return 0;
 	return fanout_state_converged(g) ? 0 : -EAGAIN;
 }
 

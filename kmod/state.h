@@ -88,6 +88,7 @@ void fanout_state_target_take(struct fanout_group *g,
 /* netlink.c */
 int fanout_genl_init(void);
 void fanout_genl_exit(void);
+void fanout_status_wq_exit(void);
 void fanout_status_work_init(struct fanout_group *g);
 void fanout_status_event(struct fanout_group *g, u32 reason);
 void fanout_status_kick(struct fanout_group *g);

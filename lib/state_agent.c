@@ -33,11 +33,12 @@ static int fanout_agent_reach(struct fanout_agent_sync *a,
 			       a->arg);
 		if (ret)
 			return ret;
+		/* Reached, whether or not the confirmation still counts. */
+		a->generation = w->generation;
 	}
 	ret = fanout_confirm(a->fd, w->generation);
 	if (ret && ret != -EALREADY)
 		return ret;		/* -ESTALE: a newer state was set */
-	a->generation = w->generation;
 	a->confirms += !ret;
 	return !ret;
 }
@@ -73,6 +74,9 @@ FANOUT_API int fanout_agent_sync(struct fanout_agent_sync *a,
 	if (st) {
 		if (strcmp(st->group, a->group))
 			return 0;	/* another group's */
+		/* Older than what the agent reached: ask the device. */
+		if (st->generation < a->generation)
+			goto current;
 		/* Up to date: reached and the member's bit is set. */
 		if (st->generation == a->generation &&
 		    fanout_bitmap_test(st->confirmed, st->words, a->member))
@@ -85,13 +89,17 @@ FANOUT_API int fanout_agent_sync(struct fanout_agent_sync *a,
 		if (ret != -ESTALE)
 			return ret;
 	}
-	/* No broadcast, or it is outdated already: ask the device. */
+current:
+	/*
+	 * No broadcast, or it is outdated: ask the device. The current
+	 * generation is confirmed even when the agent reached it before:
+	 * its member may have gone down and come up since, which cleared
+	 * its bit (-EALREADY otherwise, which costs one ioctl).
+	 */
 	for (tries = 0; tries < 8; tries++) {
 		ret = fanout_agent_current(a, blob, &w);
 		if (ret)
 			return ret;
-		if (w.generation == a->generation)
-			return 0;
 		ret = fanout_agent_reach(a, &w);
 		if (ret != -ESTALE)
 			return ret;

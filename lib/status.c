@@ -264,8 +264,6 @@ FANOUT_API int fanout_status_recv(struct fanout_status_sock *s,
 			return ret < 0 ? ret : 0;
 		n = mnl_socket_recvfrom(s->mcast->sock, s->mcast->rx,
 					sizeof(s->mcast->rx));
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0 && errno == ENOBUFS) {
 			/* Overrun: parts in progress have holes now. */
 			for (a = s->asms; a; a = a->next)

@@ -144,6 +144,16 @@ TEST_F(st, confirm_future_generation)
 	EXPECT_EQ(0, STAT(self->co, confirms));
 }
 
+/* Generation 0 is no state, before and after the first set. */
+TEST_F(st, confirm_generation_zero)
+{
+	EXPECT_EQ(-EINVAL, fanout_confirm(self->ag[0], 0));
+	ASSERT_EQ(0, fanout_state_set(self->co, 1, NULL, 0, NULL));
+	EXPECT_EQ(-EINVAL, fanout_confirm(self->ag[0], 0));
+	EXPECT_EQ(0, STAT(self->co, confirms));
+	EXPECT_EQ(0, STAT(self->co, stale_confirms));
+}
+
 TEST_F(st, confirm_not_joined)
 {
 	ASSERT_EQ(0, fanout_state_set(self->co, 1, NULL, 0, NULL));
@@ -155,7 +165,7 @@ TEST_F(st, confirm_unbound)
 	int fd = fanout_open(0);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EBADFD, fanout_confirm(fd, 0));
+	EXPECT_EQ(-EBADFD, fanout_confirm(fd, 1));
 	close(fd);
 }
 

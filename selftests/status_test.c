@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -377,6 +378,94 @@ TEST_F(sync, outdated_broadcast_leads_to_newest_state)
 	EXPECT_EQ(0, converged(self->fd, gen2));
 }
 
+/*
+ * A status older than the state the agent reached (a broadcast still in
+ * its socket from before the last set) does not send it back.
+ */
+TEST_F(sync, older_status_changes_nothing)
+{
+	struct fanout_status old = { 0 };
+	__u64 gen1, gen2;
+
+	self->a[0].fd = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, self->a[0].fd);
+	ASSERT_EQ(0, set_state(self->fd, 1, "one", &gen1));
+	ASSERT_EQ(0, set_state(self->fd, 2, "two", &gen2));
+	ASSERT_EQ(1, fanout_agent_sync(&self->a[0], NULL));
+	EXPECT_EQ(1, self->r[0].calls);
+	snprintf(old.group, sizeof(old.group), "%s", self->name);
+	old.generation = gen1;
+	old.code = 1;
+	EXPECT_EQ(0, fanout_agent_sync(&self->a[0], &old));
+	EXPECT_EQ(1, self->r[0].calls);
+	EXPECT_EQ(gen2, self->r[0].generation);
+	EXPECT_EQ(gen2, self->a[0].generation);
+	EXPECT_EQ(0, converged(self->fd, gen2));
+}
+
+/*
+ * A member that goes down and comes up again lost its confirmation: the
+ * helper, asking the device, confirms again without reaching again.
+ */
+TEST_F(sync, member_up_again_confirms_again)
+{
+	__u64 gen;
+
+	self->a[0].fd = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, self->a[0].fd);
+	ASSERT_EQ(0, set_state(self->fd, 3, NULL, &gen));
+	ASSERT_EQ(1, fanout_agent_sync(&self->a[0], NULL));
+	fanout_close(self->a[0].fd);
+	self->a[0].fd = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, self->a[0].fd);
+	EXPECT_EQ(-ETIME, converged(self->fd, gen));
+	ASSERT_EQ(1, fanout_agent_sync(&self->a[0], NULL));
+	EXPECT_EQ(1, self->r[0].calls);
+	EXPECT_EQ(0, converged(self->fd, gen));
+}
+
+/* Before any state is set there is nothing to confirm: no wait. */
+TEST_F(sync, no_state_no_wait)
+{
+	self->a[0].fd = fanout_test_agent(self->name, 0);
+	ASSERT_LE(0, self->a[0].fd);
+	EXPECT_EQ(0, converged(self->fd, 0));
+	EXPECT_EQ(0, fanout_agent_sync(&self->a[0], NULL));
+	EXPECT_EQ(0, self->r[0].calls);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A signal ends a blocking fanout_status_recv() with -EINTR (fanoutctl
+ * monitor stops on SIGINT that way), broadcasts of other tests' groups
+ * notwithstanding.
+ */
+TEST(status_recv_interrupted)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = {
+		.it_value = { .tv_usec = 100000 },
+		.it_interval = { .tv_usec = 100000 },
+	};
+	struct fanout_status_sock *s;
+	struct fanout_status *st;
+	int ret;
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, fanout_status_open(&s, FANOUT_STATUS_SUBSCRIBE));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	while ((ret = fanout_status_recv(s, &st)) == 0)
+		fanout_status_free(st);
+	EXPECT_EQ(-EINTR, ret);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	fanout_status_close(s);
+}
+
 /* Another group's broadcast is none of the agent's business. */
 TEST_F(sync, other_group_broadcast_ignored)
 {
@@ -706,8 +795,10 @@ TEST(agent_sync_not_joined)
 	ASSERT_LE(0, a.fd);
 	a.arg = &r;
 	ASSERT_EQ(0, set_state(a.fd, 3, NULL, &gen));
+	/* Reached, but the confirmation is refused. */
 	EXPECT_EQ(-ENOTCONN, fanout_agent_sync(&a, NULL));
-	EXPECT_EQ(0, a.generation);
+	EXPECT_EQ(gen, a.generation);
+	EXPECT_EQ(1, r.calls);
 	fanout_close(a.fd);
 }
 

@@ -75,7 +75,7 @@ static void json_string(const char *s)
 
 		if (c == '"' || c == '\\')
 			printf("\\%c", c);
-		else if (c < 0x20)
+		else if (c < 0x20 || c == 0x7f)
 			printf("\\u%04x", c);
 		else
 			putchar(c);
@@ -285,12 +285,25 @@ void out_hex(const char *key, uint64_t val)
 
 void out_str(const char *key, const char *val)
 {
+	char *safe;
+	size_t i;
+
 	if (out_json) {
 		json_key(key);
 		json_string(val);
 		return;
 	}
-	field(key, val, NULL);
+	/* Names are anyone's: no control character reaches the terminal. */
+	safe = strdup(val);
+	if (!safe) {
+		perror("fanoutctl");
+		exit(1);
+	}
+	for (i = 0; safe[i]; i++)
+		if ((unsigned char)safe[i] < 0x20 || safe[i] == 0x7f)
+			safe[i] = '?';
+	field(key, safe, NULL);
+	free(safe);
 }
 
 void out_uuid(const char *key, const uint8_t u[16])

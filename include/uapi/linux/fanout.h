@@ -484,7 +484,8 @@ struct fanout_state {
  * Errors: -ENOTCONN when the endpoint is not joined; -ESTALE when
  * @generation is older than the current one (nothing changes, counted in
  * @stale_confirms: catch up with the current state and confirm again);
- * -EINVAL when it is newer than the current one; -EALREADY when the
+ * -EINVAL when it is newer than the current one or 0 (no state);
+ * -EALREADY when the
  * member already confirmed the current generation (nothing changes,
  * counted in @dup_confirms).
  */
