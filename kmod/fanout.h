@@ -381,7 +381,7 @@ int fanout_xa_reserve(struct xarray *xa, unsigned long index);
 void fanout_fault_init(struct dentry *dir);
 
 /* amq.c */
-int fanout_amq_table_init(struct fanout_group *g);
+int fanout_amq_table_init(struct fanout_group *g, u32 max_members);
 void fanout_amq_table_destroy(struct fanout_group *g);
 int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,
 		       bool fresh, struct list_head *reserve);
