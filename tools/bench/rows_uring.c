@@ -132,6 +132,30 @@ int uring_co_fanout(void *ctx, const void *req, size_t size)
 	return c->results.nreplied == (unsigned int)u->fo->n ? 0 : -EIO;
 }
 
+/* Complete every call in flight; how many, or -errno. */
+int uring_co_drain(void *ctx)
+{
+	struct uring_co *u = ctx;
+	int done = 0;
+
+	while (u->inflight) {
+		struct io_uring_cqe *cqe;
+		struct fanout_call *c;
+		int ret = io_uring_wait_cqe(&u->ring, &cqe);
+
+		if (ret < 0)
+			return ret;
+		ret = fanout_cqe_decode(cqe, (void **)&c);
+		io_uring_cqe_seen(&u->ring, cqe);
+		u->inflight--;
+		u->free[u->nfree++] = c - u->calls;
+		if (ret)
+			return ret;
+		done++;
+	}
+	return done;
+}
+
 void uring_co_teardown(void *ctx)
 {
 	struct uring_co *u = ctx;
