@@ -37,9 +37,25 @@ static const struct rhashtable_params fanout_amq_params = {
 	.automatic_shrinking = true,
 };
 
-int fanout_amq_table_init(struct fanout_group *g)
+/**
+ * fanout_amq_table_init() - set up a group's table of AMQs
+ * @g: the group, being created
+ * @max_members: its member count
+ *
+ * A fan-out to every member holds one AMQ per member while it is in
+ * flight: the table starts, and stays, large enough for that, so that it
+ * is not grown and shrunk again (in a worker, with an RCU-freed copy of
+ * the bucket array) at every fan-out.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int fanout_amq_table_init(struct fanout_group *g, u32 max_members)
 {
-	return rhashtable_init(&g->amqs, &fanout_amq_params);
+	struct rhashtable_params p = fanout_amq_params;
+
+	p.nelem_hint = max_members;
+	p.min_size = roundup_pow_of_two(max_members * 4 / 3 + 1);
+	return rhashtable_init(&g->amqs, &p);
 }
 
 void fanout_amq_table_destroy(struct fanout_group *g)

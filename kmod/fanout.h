@@ -294,6 +294,8 @@ struct fanout_group {
 	struct fanout_member members[];
 };
 
+struct fanout_ucmd;
+
 /**
  * struct fanout_ep_uring - an endpoint's pending io_uring commands
  * @lock: protects @cmds, each command's armed wait queue and cancel
@@ -302,11 +304,14 @@ struct fanout_group {
  * @cmds: pending commands (struct fanout_ucmd, uring.c)
  * @monitor: without a cancel hook in io_uring (before 6.7), completes
  *	the commands of an exiting submitter or a closed ring
+ * @spare: the last freed command, kept for the next one (taken and put
+ *	back with xchg() and cmpxchg(), no lock); freed with the endpoint
  */
 struct fanout_ep_uring {
 	spinlock_t lock; /* see above */
 	struct list_head cmds;
 	struct delayed_work monitor;
+	struct fanout_ucmd *spare;
 };
 
 /**
@@ -402,7 +407,7 @@ int fanout_xa_reserve(struct xarray *xa, unsigned long index);
 void fanout_fault_init(struct dentry *dir);
 
 /* amq.c */
-int fanout_amq_table_init(struct fanout_group *g);
+int fanout_amq_table_init(struct fanout_group *g, u32 max_members);
 void fanout_amq_table_destroy(struct fanout_group *g);
 int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,
 		       bool fresh, struct list_head *reserve);

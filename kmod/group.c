@@ -156,7 +156,7 @@ static struct fanout_group *fanout_group_alloc(struct fanout_group_params *p)
 	g->up = fanout_zalloc(BITS_TO_LONGS(p->max_members) * sizeof(long));
 	if (!g->up)
 		goto err_group;
-	if (fanout_amq_table_init(g))
+	if (fanout_amq_table_init(g, p->max_members))
 		goto err_up;
 	kref_init(&g->ref);
 	INIT_LIST_HEAD(&g->node);

@@ -100,6 +100,7 @@ struct fanout_uring_op {
  * @cancel: complete with @res instead of going on (@ep->uring.lock)
  * @res: the cancel's result
  * @timer: a call's or wait's %FANOUT_WAIT_TIMEOUT, while armed
+ * @timed: @timer was started (@ep->uring.lock)
  * @issuing: in ->uring_cmd, with @issue_flags
  * @issue_flags: io_uring's flags of the issue
  * @cmd: the io_uring command; valid while on @node
@@ -124,6 +125,7 @@ struct fanout_ucmd {
 	bool cancel;
 	int res;
 	struct hrtimer timer;
+	bool timed;
 	bool issuing;
 	unsigned int issue_flags;
 	struct io_uring_cmd *cmd;
@@ -148,15 +150,22 @@ static struct fanout_ucmd *fanout_ucmd_of(struct io_uring_cmd *cmd)
 	return *(struct fanout_ucmd **)cmd->pdu;
 }
 
+/*
+ * The last reference goes while the command or the task arming it holds
+ * the endpoint's file: the endpoint keeps the memory for its next
+ * command, unless it keeps one already.
+ */
 static void fanout_ucmd_free(struct kref *ref)
 {
 	struct fanout_ucmd *u = container_of(ref, struct fanout_ucmd, ref);
+	struct fanout_ep_uring *eu = &u->ep->uring;
 
 	if (u->req)
 		fanout_request_put(u->req);
 	fanout_user_uncharge_request(u->user, sizeof(*u));
 	fanout_user_put(u->user);
-	fanout_free(u);
+	if (cmpxchg(&eu->spare, NULL, u))
+		fanout_free(u);
 }
 
 static void fanout_ucmd_put(struct fanout_ucmd *u)
@@ -247,11 +256,13 @@ static int fanout_ucmd_arm(struct fanout_ucmd *u, wait_queue_head_t *wq,
 	file = get_file(u->ep->file);
 	kref_get(&u->ref);
 	/* Its callback waits for this lock: it finds the entry armed. */
-	if (u->wait && (u->wait->flags & FANOUT_WAIT_TIMEOUT))
+	if (u->wait && (u->wait->flags & FANOUT_WAIT_TIMEOUT)) {
+		u->timed = true;
 		hrtimer_start(&u->timer,
 			      ns_to_ktime(min_t(u64, u->wait->timeout_ns,
 						KTIME_MAX)),
 			      HRTIMER_MODE_REL_SOFT);
+	}
 	u->wq = wq;
 	if (exclusive)
 		add_wait_queue_exclusive(wq, &u->wqe);
@@ -420,7 +431,9 @@ static void fanout_ucmd_done(struct fanout_ucmd *u, int ret,
 {
 	struct io_uring_cmd *cmd = u->cmd;
 
-	hrtimer_cancel(&u->timer);
+	/* Set before the command was armed, read after it was woken. */
+	if (u->timed)
+		hrtimer_cancel(&u->timer);
 	spin_lock_bh(&u->ep->uring.lock);
 	list_del_init(&u->node);
 	spin_unlock_bh(&u->ep->uring.lock);
@@ -533,10 +546,16 @@ static void fanout_uring_monitor(struct work_struct *work)
 				      msecs_to_jiffies(FANOUT_URING_MONITOR_MS));
 }
 
+/*
+ * A command was added to an empty list: look at it in time. A monitor
+ * already queued sees it; one running now has either seen it (and
+ * queues itself again) or is no longer pending.
+ */
 static void fanout_uring_monitor_start(struct fanout_ep_uring *eu)
 {
-	schedule_delayed_work(&eu->monitor,
-			      msecs_to_jiffies(FANOUT_URING_MONITOR_MS));
+	if (!delayed_work_pending(&eu->monitor))
+		schedule_delayed_work(&eu->monitor,
+				      msecs_to_jiffies(FANOUT_URING_MONITOR_MS));
 }
 #endif
 
@@ -577,7 +596,11 @@ static struct fanout_ucmd *fanout_ucmd_alloc(struct io_uring_cmd *cmd,
 	ret = fanout_user_charge_request(ep->user, sizeof(*u));
 	if (ret)
 		return ERR_PTR(ret);
-	u = fanout_zalloc(sizeof(*u));
+	u = xchg(&eu->spare, NULL);
+	if (u)
+		memset(u, 0, sizeof(*u));
+	else
+		u = fanout_zalloc(sizeof(*u));
 	if (!u) {
 		fanout_user_uncharge_request(ep->user, sizeof(*u));
 		return ERR_PTR(-ENOMEM);
@@ -699,7 +722,7 @@ void fanout_uring_init(struct fanout_endpoint *ep)
  * @ep: the endpoint
  *
  * Pending commands hold the file, so there are none left; the monitor
- * may still be queued.
+ * may still be queued. The spare command goes.
  */
 void fanout_uring_release(struct fanout_endpoint *ep)
 {
@@ -707,4 +730,5 @@ void fanout_uring_release(struct fanout_endpoint *ep)
 #if !FANOUT_URING_CANCEL_HOOK
 	cancel_delayed_work_sync(&ep->uring.monitor);
 #endif
+	fanout_free(ep->uring.spare);
 }

@@ -41,6 +41,12 @@ struct bench_row {
 	 * (NULL: N processes, one per member, in fanout_reply_recv loops).
 	 */
 	void (*agent)(int idx, void *arg);
+	/*
+	 * Rows with fan-outs in flight: complete them all, return how many
+	 * (or -errno), so that the agents' window around the timed phase
+	 * holds known fan-outs only.
+	 */
+	int (*drain)(void *ctx);
 };
 
 /* ---- agents.c: child processes and their context switches ---------- */
@@ -102,6 +108,7 @@ void fo_extra(void);
 int uring_co_setup(const struct bench_row *row, int n, long param, void **ctx);
 int uring_co_fanout(void *ctx, const void *req, size_t size);
 void uring_co_teardown(void *ctx);
+int uring_co_drain(void *ctx);
 void uring_agent(int idx, void *arg);
 
 /* rows_fd.c: socketpairs + epoll, pipes + poll, pipe ping-pong */

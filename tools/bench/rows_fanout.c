@@ -78,6 +78,20 @@ static int fo_call(struct fo_ctx *c, int fd, struct fanout_result *res,
 	call.results.count = c->n;
 	call.results.flags = FANOUT_RESULTS_RELEASE;
 	ret = fanout_call(fd, &call);
+	/*
+	 * io_uring's task work (a ring of an earlier row being torn down
+	 * queues some on this task) interrupts the wait like a signal: the
+	 * request is sent, wait again and read its results.
+	 */
+	while (ret == -EINTR && call.send.id) {
+		struct fanout_wait w = { .id = call.send.id };
+
+		ret = fanout_wait(fd, &w);
+		if (!ret) {
+			call.results.id = call.send.id;
+			ret = fanout_results(fd, &call.results);
+		}
+	}
 	if (ret)
 		return ret;
 	if (call.results.nreplied != (unsigned int)c->n)
