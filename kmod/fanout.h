@@ -469,6 +469,7 @@ void fanout_release_owned(struct fanout_endpoint *ep);
 void fanout_send_clear(struct fanout_send *s);
 ktime_t fanout_wait_expires(u64 timeout_ns);
 bool fanout_wait_sleep(bool timed, ktime_t *expires);
+int fanout_wait_interrupted(void);
 void fanout_call_clear(struct fanout_call *c);
 void fanout_send_undo(struct fanout_endpoint *ep, struct fanout_send *s,
 		      int ret);

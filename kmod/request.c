@@ -610,6 +610,21 @@ bool fanout_wait_sleep(bool timed, ktime_t *expires)
 					HRTIMER_MODE_ABS);
 }
 
+/**
+ * fanout_wait_interrupted() - how a wait that finds a signal pending ends
+ *
+ * A real signal ends it with -EINTR. Task work alone (TIF_NOTIFY_SIGNAL:
+ * io_uring completing the caller's own ring commands) restarts the
+ * system call once that work ran, so the caller never sees it; a
+ * timeout then starts again.
+ *
+ * Return: -EINTR or -ERESTARTNOINTR.
+ */
+int fanout_wait_interrupted(void)
+{
+	return task_sigpending(current) ? -EINTR : -ERESTARTNOINTR;
+}
+
 /* Park until @w's condition holds on @req, a signal, or the timeout. */
 static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 {
@@ -630,7 +645,7 @@ static int fanout_wait_on(struct fanout_request *req, struct fanout_wait *w)
 		if (fanout_request_wake_cond(req, w->mode, w->quorum))
 			break;
 		if (signal_pending(current)) {
-			ret = -EINTR;
+			ret = fanout_wait_interrupted();
 			break;
 		}
 		if (!fanout_wait_sleep(timed, &expires)) {
@@ -875,6 +890,9 @@ int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c)
 	if (ret)
 		return ret;
 	ret = fanout_wait_on(req, &c->wait);
+	/* Restarted, a call would send again: the caller waits on its id. */
+	if (ret == -ERESTARTNOINTR)
+		ret = -EINTR;
 	ret = fanout_call_finish(req, c, ret);
 	fanout_request_put(req);
 	return ret;

@@ -333,7 +333,7 @@ static int fanout_state_wait_on(struct fanout_group *g, u64 gen,
 		if (ret != -EAGAIN)
 			break;
 		if (signal_pending(current)) {
-			ret = -EINTR;
+			ret = fanout_wait_interrupted();
 			break;
 		}
 		if (!fanout_wait_sleep(timed, &expires)) {

@@ -430,6 +430,7 @@ static void fanout_ucmd_done(struct fanout_ucmd *u, int ret,
 			     unsigned int issue_flags)
 {
 	struct io_uring_cmd *cmd = u->cmd;
+	struct file *file;
 
 	/* Set before the command was armed, read after it was woken. */
 	if (u->timed)
@@ -439,10 +440,14 @@ static void fanout_ucmd_done(struct fanout_ucmd *u, int ret,
 	spin_unlock_bh(&u->ep->uring.lock);
 	/*
 	 * The CQE first: io_uring_cmd_done() takes @cmd off the ring's
-	 * cancelable list, after which no cancel can find @u any more.
+	 * cancelable list, after which no cancel can find @u any more. It
+	 * also drops the command's file, whose endpoint the last put of @u
+	 * still reads (its spare): held here until then.
 	 */
+	file = get_file(u->ep->file);
 	io_uring_cmd_done(cmd, ret, 0, issue_flags);
 	fanout_ucmd_put(u);
+	fput(file);
 }
 
 /*

@@ -2050,8 +2050,9 @@ static void op_state_wait(struct worker *w, struct ep *ep)
 	do_call(w, ep, &c);
 	if (!c.known || c.ret)
 		return;
-	CHECK(w, sw->nup == sw->nconfirmed && sw->nup <= sw->members &&
-	      sw->members <= FANOUT_MEMBERS_MAX,
+	/* Generation 0 (no state set yet) has nothing to confirm. */
+	CHECK(w, (!sw->generation || sw->nup == sw->nconfirmed) &&
+	      sw->nup <= sw->members && sw->members <= FANOUT_MEMBERS_MAX,
 	      "STATE_WAIT: returned with %u of %u up confirmed (%u members)",
 	      sw->nconfirmed, sw->nup, sw->members);
 	ep->gen = sw->generation;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -152,6 +153,90 @@ TEST_F(uring, sync_async_interleaved)
 	EXPECT_EQ(NMEMB, w.nreplied);
 	ASSERT_EQ(0, fanout_release(self->owner, w.id));
 	agents_stop(a, NMEMB, self->owner, self->name);
+}
+
+/* The other thread of blocking_wait_survives_ring_completion. */
+struct nudge {
+	const char *name;
+	struct io_uring *ring;
+	int holder;		/* member 0's agent: holds the waited request */
+	pid_t waiter;		/* the thread parked in the wait */
+	int ret;
+};
+
+/*
+ * Send to member 1, whose receive is pending on the waiting thread's
+ * ring; once its CQE is posted (the waiter's task work ran), answer the
+ * waited request.
+ */
+static void *nudge_then_reply(void *arg)
+{
+	struct nudge *n = arg;
+	struct fanout_reply rep = { 0 };
+	struct fanout_recv r;
+	struct io_uring_cqe *cqe;
+	struct slot s;
+	char in[64];
+	int co = coordinator(n->name);
+
+	n->ret = -1;
+	recv_init(&r, in, sizeof(in));
+	if (co < 0 || fanout_recv(n->holder, &r))
+		return NULL;
+	/* The waiter is parked: the completion must find it there. */
+	while (!thread_sleeping(n->waiter))
+		sched_yield();
+	slot_init(&s, 2, "nudge");
+	if (fanout_send(co, &s.c.send))
+		return NULL;
+	while (io_uring_peek_cqe(n->ring, &cqe))
+		sched_yield();
+	rep.id = r.id;
+	n->ret = fanout_reply(n->holder, &rep);
+	fanout_release(co, s.c.send.id);
+	fanout_close(co);
+	return NULL;
+}
+
+/*
+ * A blocking wait whose thread has a receive pending on its own ring:
+ * the receive completing (io_uring's task work, TIF_NOTIFY_SIGNAL) does
+ * not end the wait with -EINTR; it goes on until its request settles.
+ */
+TEST_F(uring, blocking_wait_survives_ring_completion)
+{
+	struct nudge n = {
+		.name = self->name, .ring = &self->ring, .waiter = gettid(),
+	};
+	struct fanout_recv r;
+	struct fanout_wait w;
+	struct slot s;
+	pthread_t t;
+	char in[64];
+	void *data;
+	int ag;
+
+	n.holder = fanout_test_agent(self->name, 0);
+	ag = fanout_test_agent(self->name, 1);
+	ASSERT_LE(0, n.holder);
+	ASSERT_LE(0, ag);
+	recv_init(&r, in, sizeof(in));
+	fanout_prep_recv(io_uring_get_sqe(&self->ring), ag, &r);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	slot_init(&s, 1, "wait");
+	ASSERT_EQ(0, fanout_send(self->owner, &s.c.send));
+	ASSERT_EQ(0, pthread_create(&t, NULL, nudge_then_reply, &n));
+	memset(&w, 0, sizeof(w));
+	w.id = s.c.send.id;
+	EXPECT_EQ(0, fanout_wait(self->owner, &w));
+	EXPECT_EQ(1, w.nreplied);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, n.ret);
+	ASSERT_EQ(0, ring_reap(&self->ring, &data));
+	EXPECT_EQ(&r, data);
+	ASSERT_EQ(0, fanout_release(self->owner, w.id));
+	fanout_close(ag);
+	fanout_close(n.holder);
 }
 
 /* An agent's receive and reply-and-receive on the ring. */
