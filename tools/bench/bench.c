@@ -403,6 +403,28 @@ static const struct bench_result *find(const char *section, const char *key,
 }
 
 /* The goals of Documentation/performance.rst, against this run. */
+/* The io_uring goals (issue 12), N=64, 64 bytes; @fo: the blocking row. */
+static void print_uring_goals(const struct bench_result *fo)
+{
+	const struct bench_result *ag = find("row", "fanout-uring-agent", 64, 64, 0);
+	const struct bench_result *uds1 = find("row", "uds-1", 64, 64, 0);
+	static const char *const inflight[] = {
+		"fanout-uring1", "fanout-uring64", "fanout-uring1024",
+	};
+
+	if (ag && uds1)
+		printf("  one-process io_uring agent p50 / UDS+epoll 1 agent p50 "
+		       "= %.2f (goal <= 0.5), switches %.1f (goal <= 4)\n",
+		       ag->p50_us / uds1->p50_us, ag->co_sw + ag->ag_sw);
+	for (int k = 0; k < 3; k++) {
+		const struct bench_result *u = find("row", inflight[k], 64, 64, 0);
+
+		if (fo && u && fo->per_s > 0)
+			printf("  %s fan-outs/s / blocking = %.2f (goal >= 3)\n",
+			       inflight[k], u->per_s / fo->per_s);
+	}
+}
+
 static void print_goals(void)
 {
 	const struct bench_result *fo = find("row", "fanout", 64, 64, 0);
@@ -426,6 +448,7 @@ static void print_goals(void)
 			       "switches %.1f (goal 65)\n", uuid_keys[k],
 			       u->p50_us / fo->p50_us, u->co_sw + u->ag_sw);
 	}
+	print_uring_goals(fo);
 	printf("  fanout us per target (64 bytes):");
 	for (int n = 1; n <= BENCH_MAX_AGENTS; n *= 2) {
 		const struct bench_result *r = find("row", "fanout", n, 64, 0);

@@ -37,7 +37,7 @@ done | awk -F, -v runs=$# '
 	{
 		label = $3
 		gsub(/;/, ",", label)
-		if ($8 <= 0 && $14 <= 0)
+		if ($8 <= 0 && $10 <= 0 && $14 <= 0)
 			next			# n/a or failed in this run
 		k = $1 SUBSEP $2 SUBSEP $4 SUBSEP $5 SUBSEP $6
 		if (!(k in seen)) {
@@ -60,7 +60,7 @@ done | awk -F, -v runs=$# '
 		       "switches", "boots"
 		for (i = 1; i <= nk; i++) {
 			k = key[i]
-			if (r[k, "p50", "hi"] > 0)
+			if (r[k, "p50", "hi"] > 0 || r[k, "per_s", "hi"] > 0)
 				printf "%-40s %s %10.1f-%-10.1f %9.0f-%-9.0f " \
 				       "%7.2f-%-7.2f %5d\n", name[k], where[k],
 				       r[k, "p50", "lo"], r[k, "p50", "hi"],
