@@ -103,6 +103,18 @@ static void uring_co_start(struct uring_co *u, const void *req, size_t size)
 	u->inflight++;
 }
 
+/* Take completion @cqe: its call (*@cp) goes back to the idle slots. */
+static int uring_co_reap(struct uring_co *u, struct io_uring_cqe *cqe,
+			 struct fanout_call **cp)
+{
+	int ret = fanout_cqe_decode(cqe, (void **)cp);
+
+	io_uring_cqe_seen(&u->ring, cqe);
+	u->inflight--;
+	u->free[u->nfree++] = *cp - u->calls;
+	return ret;
+}
+
 /*
  * Return at the next completion. Completions already posted are taken
  * without a system call; once none is left, every idle slot gets a new
@@ -123,10 +135,7 @@ int uring_co_fanout(void *ctx, const void *req, size_t size)
 		if (ret < 0)
 			return ret;
 	}
-	ret = fanout_cqe_decode(cqe, (void **)&c);
-	io_uring_cqe_seen(&u->ring, cqe);
-	u->inflight--;
-	u->free[u->nfree++] = c - u->calls;
+	ret = uring_co_reap(u, cqe, &c);
 	if (ret)
 		return ret;
 	return c->results.nreplied == (unsigned int)u->fo->n ? 0 : -EIO;
@@ -145,10 +154,7 @@ int uring_co_drain(void *ctx)
 
 		if (ret < 0)
 			return ret;
-		ret = fanout_cqe_decode(cqe, (void **)&c);
-		io_uring_cqe_seen(&u->ring, cqe);
-		u->inflight--;
-		u->free[u->nfree++] = c - u->calls;
+		ret = uring_co_reap(u, cqe, &c);
 		if (ret)
 			return ret;
 		done++;
