@@ -318,7 +318,7 @@ struct fanout_ep_uring {
  * struct fanout_endpoint - one open file of /dev/fanout
  * @lock: serialises binding and membership changes of this endpoint
  * @group: the bound group; set once under @lock, then read freely
- * @file: the open file (for its O_NONBLOCK flag)
+ * @file: the open file (its O_NONBLOCK flag; held by io_uring commands)
  * @user: the opener's user, charged for what this endpoint creates
  * @perm: FANOUT_PERM_* granted when binding
  * @member: member index while joined as an agent, else -1 (group lock)
