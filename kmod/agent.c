@@ -181,8 +181,8 @@ void fanout_recv_clear(struct fanout_recv *r)
 
 int fanout_recv_check(const struct fanout_recv *r)
 {
-	/* The redelivery mark is an output: ignored on input. */
-	if (r->flags & ~(FANOUT_RECV_FLAGS | FANOUT_RECV_REDELIVERED))
+	/* The redelivery mark, an output, was cleared before. */
+	if (r->flags & ~FANOUT_RECV_FLAGS)
 		return -EINVAL;
 	if (r->reserved[0] || r->reserved[1])
 		return -EINVAL;
@@ -225,8 +225,6 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 	fanout_amq_take(g, ep, t);
 	if (t->redelivered)
 		r->flags |= FANOUT_RECV_REDELIVERED;
-	else
-		r->flags &= ~FANOUT_RECV_REDELIVERED;
 	trace_fanout_recv(t);
 	kref_get(&t->req->ref);
 out_unlock:

@@ -79,13 +79,11 @@ struct fanout_ucmd;
  *	never blocks
  * @finish: task context, after a wake-up: 0 or an error when it is
  *	over, -EIOCBQUEUED when armed again
- * @recv: a receive: a cancel passes on the wake-up it may hold
  */
 struct fanout_uring_op {
 	unsigned int cmd;
 	int (*start)(struct fanout_ucmd *u);
 	int (*finish)(struct fanout_ucmd *u);
-	bool recv;
 };
 
 /**
@@ -100,7 +98,6 @@ struct fanout_uring_op {
  * @cancel: complete with @res instead of going on (@ep->uring.lock)
  * @res: the cancel's result
  * @timer: a call's or wait's %FANOUT_WAIT_TIMEOUT, while armed
- * @timed: @timer was started (@ep->uring.lock)
  * @issuing: in ->uring_cmd, with @issue_flags
  * @issue_flags: io_uring's flags of the issue
  * @cmd: the io_uring command; valid while on @node
@@ -108,7 +105,6 @@ struct fanout_uring_op {
  * @user: @ep's user, charged for the command
  * @op: what it runs
  * @desc: the ioctl it shares decoding and answering with
- * @cmd_op: the caller's ioctl number (its structure size)
  * @uarg: user address of the argument structure
  * @req: call, wait: the request, with a reference; else NULL
  * @wait: call, wait: the wait's parameters (in @karg)
@@ -125,7 +121,6 @@ struct fanout_ucmd {
 	bool cancel;
 	int res;
 	struct hrtimer timer;
-	bool timed;
 	bool issuing;
 	unsigned int issue_flags;
 	struct io_uring_cmd *cmd;
@@ -133,7 +128,6 @@ struct fanout_ucmd {
 	struct fanout_user *user;
 	const struct fanout_uring_op *op;
 	const struct fanout_ioctl_desc *desc;
-	unsigned int cmd_op;
 	void __user *uarg;
 	struct fanout_request *req;
 	struct fanout_wait *wait;
@@ -256,13 +250,9 @@ static int fanout_ucmd_arm(struct fanout_ucmd *u, wait_queue_head_t *wq,
 	file = get_file(u->ep->file);
 	kref_get(&u->ref);
 	/* Its callback waits for this lock: it finds the entry armed. */
-	if (u->wait && (u->wait->flags & FANOUT_WAIT_TIMEOUT)) {
-		u->timed = true;
-		hrtimer_start(&u->timer,
-			      ns_to_ktime(min_t(u64, u->wait->timeout_ns,
-						KTIME_MAX)),
-			      HRTIMER_MODE_REL_SOFT);
-	}
+	if (u->wait && (u->wait->flags & FANOUT_WAIT_TIMEOUT))
+		hrtimer_start(&u->timer, fanout_wait_expires(u->wait->timeout_ns),
+			      HRTIMER_MODE_ABS_SOFT);
 	u->wq = wq;
 	if (exclusive)
 		add_wait_queue_exclusive(wq, &u->wqe);
@@ -304,10 +294,9 @@ static int fanout_ucmd_wait_result(struct fanout_ucmd *u)
 /* Finish the wait now if its condition holds, else arm it. */
 static int fanout_ucmd_wait_go(struct fanout_ucmd *u)
 {
-	if (fanout_ucmd_wait_ready(u))
-		return u->op->finish(u);
 	/* A timeout of 0 polls. */
-	if ((u->wait->flags & FANOUT_WAIT_TIMEOUT) && !u->wait->timeout_ns)
+	if (fanout_ucmd_wait_ready(u) ||
+	    ((u->wait->flags & FANOUT_WAIT_TIMEOUT) && !u->wait->timeout_ns))
 		return u->op->finish(u);
 	return fanout_ucmd_arm(u, &u->req->wq, false, fanout_ucmd_wait_ready);
 }
@@ -319,11 +308,6 @@ static int fanout_ucmd_wait_start(struct fanout_ucmd *u)
 	u->wait = &u->karg.wait;
 	ret = fanout_wait_start(u->ep, u->wait, &u->req);
 	return ret ? ret : fanout_ucmd_wait_go(u);
-}
-
-static int fanout_ucmd_wait_finish(struct fanout_ucmd *u)
-{
-	return fanout_ucmd_wait_result(u);
 }
 
 static int fanout_ucmd_call_start(struct fanout_ucmd *u)
@@ -394,11 +378,11 @@ static const struct fanout_uring_op fanout_uring_ops[] = {
 	{ .cmd = FANOUT_IOC_CALL, .start = fanout_ucmd_call_start,
 	  .finish = fanout_ucmd_call_finish },
 	{ .cmd = FANOUT_IOC_WAIT, .start = fanout_ucmd_wait_start,
-	  .finish = fanout_ucmd_wait_finish },
+	  .finish = fanout_ucmd_wait_result },
 	{ .cmd = FANOUT_IOC_RECV, .start = fanout_ucmd_recv_start,
-	  .finish = fanout_ucmd_recv_finish, .recv = true },
+	  .finish = fanout_ucmd_recv_finish },
 	{ .cmd = FANOUT_IOC_REPLY_RECV, .start = fanout_ucmd_reply_recv_start,
-	  .finish = fanout_ucmd_recv_finish, .recv = true },
+	  .finish = fanout_ucmd_recv_finish },
 	{ .cmd = FANOUT_IOC_SEND },
 	{ .cmd = FANOUT_IOC_REPLY },
 	{ .cmd = FANOUT_IOC_RESULTS },
@@ -432,9 +416,7 @@ static void fanout_ucmd_done(struct fanout_ucmd *u, int ret,
 	struct io_uring_cmd *cmd = u->cmd;
 	struct file *file;
 
-	/* Set before the command was armed, read after it was woken. */
-	if (u->timed)
-		hrtimer_cancel(&u->timer);
+	hrtimer_cancel(&u->timer);
 	spin_lock_bh(&u->ep->uring.lock);
 	list_del_init(&u->node);
 	spin_unlock_bh(&u->ep->uring.lock);
@@ -456,7 +438,7 @@ static void fanout_ucmd_done(struct fanout_ucmd *u, int ret,
  */
 static void fanout_ucmd_cancelled(struct fanout_ucmd *u, int ret)
 {
-	if (u->op->recv && u->wq)
+	if (u->recv && u->wq)
 		fanout_recv_pass_on(fanout_ep_group(u->ep), u->ep, u->member,
 				    u->amq, true);
 	if (u->desc->undo)
@@ -495,7 +477,7 @@ static void fanout_ucmd_tw(struct io_uring_cmd *cmd, unsigned int issue_flags)
 		ret = u->op->finish(u);
 		if (ret == -EIOCBQUEUED)
 			return;
-		ret = fanout_ioctl_answer(u->ep, u->desc, u->cmd_op, u->uarg,
+		ret = fanout_ioctl_answer(u->ep, u->desc, u->cmd->cmd_op, u->uarg,
 					  &u->karg, ret);
 	}
 	fanout_ucmd_done(u, ret, issue_flags);
@@ -612,7 +594,7 @@ static struct fanout_ucmd *fanout_ucmd_alloc(struct io_uring_cmd *cmd,
 	}
 	kref_init(&u->ref);
 	init_waitqueue_func_entry(&u->wqe, fanout_ucmd_wake);
-	hrtimer_init(&u->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	hrtimer_init(&u->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 	u->timer.function = fanout_ucmd_timer;
 	u->cmd = cmd;
 	u->ep = ep;
@@ -620,7 +602,6 @@ static struct fanout_ucmd *fanout_ucmd_alloc(struct io_uring_cmd *cmd,
 	u->user = fanout_user_hold(ep->user);
 	u->op = op;
 	u->desc = d;
-	u->cmd_op = cmd->cmd_op;
 	*(struct fanout_ucmd **)cmd->pdu = u;
 	spin_lock_bh(&eu->lock);
 	first = list_empty(&eu->cmds);
@@ -658,7 +639,7 @@ static int fanout_uring_issue(struct io_uring_cmd *cmd,
 	u->uarg = uarg;
 	u->issuing = true;
 	u->issue_flags = issue_flags;
-	ret = fanout_ioctl_decode(ep, desc, u->cmd_op, uarg, &u->karg);
+	ret = fanout_ioctl_decode(ep, desc, cmd->cmd_op, uarg, &u->karg);
 	if (ret)
 		goto out;
 	ret = fanout_ioctl_bound(ep, desc);
@@ -669,7 +650,7 @@ static int fanout_uring_issue(struct io_uring_cmd *cmd,
 	if (fanout_ucmd_cancelled_at(u, &ret))
 		fanout_ucmd_cancelled(u, ret);
 	else
-		ret = fanout_ioctl_answer(ep, desc, u->cmd_op, uarg, &u->karg,
+		ret = fanout_ioctl_answer(ep, desc, cmd->cmd_op, uarg, &u->karg,
 					  ret);
 out:
 	fanout_ucmd_done(u, ret, issue_flags);

@@ -576,7 +576,8 @@ struct fanout_state_wait {
  *
  * Fills the 16 bytes of sqe->cmd; on a ring set up with
  * IORING_SETUP_SQE128 the other 64 bytes of the area must be zero too
- * (-EINVAL). %FANOUT_IOC_CALL, %FANOUT_IOC_WAIT, %FANOUT_IOC_RECV and
+ * (-EINVAL), and IORING_URING_CMD_FIXED (a registered buffer) is
+ * refused with -EINVAL. %FANOUT_IOC_CALL, %FANOUT_IOC_WAIT, %FANOUT_IOC_RECV and
  * %FANOUT_IOC_REPLY_RECV complete when the ioctl would return;
  * %FANOUT_IOC_SEND, %FANOUT_IOC_REPLY, %FANOUT_IOC_RESULTS,
  * %FANOUT_IOC_CANCEL and %FANOUT_IOC_RELEASE at once. Any other cmd_op
