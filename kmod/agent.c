@@ -110,7 +110,7 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 	down = !--m->nagents;
 	if (down) {
 		__clear_bit(ep->member, g->up);
-		fanout_state_member_down(g, ep->member);
+		fanout_state_member_down(g);
 	}
 	trace_fanout_member_leave(g, ep->member);
 	WRITE_ONCE(ep->member, -1);

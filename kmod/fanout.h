@@ -459,6 +459,26 @@ bool fanout_request_fail_batch(struct fanout_request *req, int status,
 void fanout_payload_free(struct fanout_payload *p);
 struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len);
 void fanout_request_put(struct fanout_request *req);
+
+/* Whether @t waits for an answer (queued or taken). */
+static inline bool fanout_target_open(const struct fanout_target *t)
+{
+	return t->state == FANOUT_TARGET_QUEUED ||
+	       t->state == FANOUT_TARGET_TAKEN;
+}
+
+/* Whether @t went back to its queue when its agent went (redelivery). */
+static inline bool fanout_target_awaits_redelivery(const struct fanout_target *t)
+{
+	return t->redelivered && t->state == FANOUT_TARGET_QUEUED;
+}
+
+/* Whether some target of @req has no result yet. */
+static inline bool fanout_request_open(const struct fanout_request *req)
+{
+	return req->nreplied + req->nfailed < req->ntargets;
+}
+
 int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s);
 int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w);
 int fanout_call(struct fanout_endpoint *ep, struct fanout_call *c);

@@ -172,11 +172,6 @@ static int fanout_put_words(struct sk_buff *skb, int type, const u64 *arr,
 	return nla_put(skb, type, words * sizeof(u64), arr);
 }
 
-static bool fanout_request_open(const struct fanout_request *req)
-{
-	return req->nreplied + req->nfailed < req->ntargets;
-}
-
 /* Requests with open targets. Group lock held. */
 static u32 fanout_count_pending(struct fanout_group *g)
 {
@@ -211,12 +206,11 @@ static int fanout_put_pending(struct sk_buff *skb, struct fanout_request *req,
 		const struct fanout_target *t = &req->targets[i];
 		u64 bit = 1ULL << (t->member % 64);
 
-		if (t->state != FANOUT_TARGET_QUEUED &&
-		    t->state != FANOUT_TARGET_TAKEN)
+		if (!fanout_target_open(t))
 			continue;
 		nopen++;
 		c->members[t->member / 64] |= bit;
-		if (t->redelivered && t->state == FANOUT_TARGET_QUEUED)
+		if (fanout_target_awaits_redelivery(t))
 			c->redeliver[t->member / 64] |= bit;
 	}
 	nest = nla_nest_start(skb, FANOUT_A_PENDING);
@@ -267,6 +261,24 @@ static int fanout_put_pending_from(struct sk_buff *skb,
 	}
 }
 
+/* Generation, code and counts of @g. Group lock held. */
+static int fanout_put_counts(struct sk_buff *skb, struct fanout_group *g)
+{
+	struct fanout_gstate *st = g->state;
+	u32 n = g->max_members;
+
+	if (nla_put_u64_64bit(skb, FANOUT_A_GENERATION, st->generation,
+			      FANOUT_A_PAD) ||
+	    nla_put_u32(skb, FANOUT_A_STATE_CODE, st->code) ||
+	    nla_put_u32(skb, FANOUT_A_MEMBERS_UP, bitmap_weight(g->up, n)) ||
+	    nla_put_u32(skb, FANOUT_A_NCONFIRMED,
+			bitmap_weight_and(g->up, st->confirmed, n)) ||
+	    nla_put_u32(skb, FANOUT_A_NPENDING, fanout_count_pending(g)) ||
+	    nla_put_u32(skb, FANOUT_A_NREDELIVER, st->nredeliver))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* State, bitmaps and counts: part 0 of a status. Group lock held. */
 static int fanout_put_status_head(struct sk_buff *skb, struct fanout_group *g,
 				  u32 reason)
@@ -275,19 +287,12 @@ static int fanout_put_status_head(struct sk_buff *skb, struct fanout_group *g,
 	u32 n = g->max_members;
 
 	if (nla_put_u32(skb, FANOUT_A_REASON, reason) ||
-	    nla_put_u64_64bit(skb, FANOUT_A_GENERATION, st->generation,
-			      FANOUT_A_PAD) ||
-	    nla_put_u32(skb, FANOUT_A_STATE_CODE, st->code) ||
+	    fanout_put_counts(skb, g) ||
 	    (st->blob_len &&
 	     nla_put(skb, FANOUT_A_STATE_BLOB, st->blob_len, st->blob)) ||
 	    nla_put_u32(skb, FANOUT_A_MAX_MEMBERS, n) ||
 	    fanout_put_bitmap(skb, FANOUT_A_UP, g->up, n) ||
-	    fanout_put_bitmap(skb, FANOUT_A_CONFIRMED, st->confirmed, n) ||
-	    nla_put_u32(skb, FANOUT_A_MEMBERS_UP, bitmap_weight(g->up, n)) ||
-	    nla_put_u32(skb, FANOUT_A_NCONFIRMED,
-			bitmap_weight_and(g->up, st->confirmed, n)) ||
-	    nla_put_u32(skb, FANOUT_A_NPENDING, fanout_count_pending(g)) ||
-	    nla_put_u32(skb, FANOUT_A_NREDELIVER, st->nredeliver))
+	    fanout_put_bitmap(skb, FANOUT_A_CONFIRMED, st->confirmed, n))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -354,7 +359,8 @@ static void fanout_status_broadcast(struct fanout_group *g, struct net *net,
 		return;
 	c->g = g;
 	c->reason = reason;
-	c->seq = ++g->state->seq;
+	c->seq = g->state->seq + 1;
+	WRITE_ONCE(g->state->seq, c->seq);
 	/* A group destroyed meanwhile waits for this: stop early. */
 	while (!c->done && !READ_ONCE(g->dead)) {
 		skb = genlmsg_new(FANOUT_STATUS_PART_SIZE, GFP_KERNEL);
@@ -372,10 +378,14 @@ static void fanout_status_broadcast(struct fanout_group *g, struct net *net,
 }
 
 /* The group's broadcast interval, raised to the minimum. */
+static u32 fanout_status_interval_ms(const struct fanout_group *g)
+{
+	return max_t(u32, g->interval_ms, FANOUT_STATUS_INTERVAL_MIN_MS);
+}
+
 static unsigned long fanout_status_interval(struct fanout_group *g)
 {
-	return msecs_to_jiffies(max_t(u32, g->interval_ms,
-				      FANOUT_STATUS_INTERVAL_MIN_MS));
+	return msecs_to_jiffies(fanout_status_interval_ms(g));
 }
 
 /*
@@ -488,7 +498,6 @@ void fanout_status_cancel(struct fanout_group *g)
 
 static int fanout_put_group(struct sk_buff *skb, struct fanout_group *g)
 {
-	struct fanout_gstate *st = g->state;
 	u32 n = g->max_members;
 	int ret;
 
@@ -505,20 +514,12 @@ static int fanout_put_group(struct sk_buff *skb, struct fanout_group *g)
 	    nla_put_u32(skb, FANOUT_A_MAX_QUEUES, g->max_queues) ||
 	    nla_put_u32(skb, FANOUT_A_DEADLINE_MS, g->deadline_ms) ||
 	    nla_put_u32(skb, FANOUT_A_INTERVAL_MS,
-			max_t(u32, g->interval_ms,
-			      FANOUT_STATUS_INTERVAL_MIN_MS)))
+			fanout_status_interval_ms(g)))
 		return -EMSGSIZE;
 	spin_lock_bh(&g->lock);
-	ret = nla_put_u64_64bit(skb, FANOUT_A_GENERATION, st->generation,
-				FANOUT_A_PAD) ||
-	      nla_put_u32(skb, FANOUT_A_STATE_CODE, st->code) ||
-	      nla_put_u32(skb, FANOUT_A_MEMBERS_UP, bitmap_weight(g->up, n)) ||
-	      nla_put_u32(skb, FANOUT_A_NCONFIRMED,
-			  bitmap_weight_and(g->up, st->confirmed, n)) ||
-	      nla_put_u32(skb, FANOUT_A_NPENDING, fanout_count_pending(g)) ||
-	      nla_put_u32(skb, FANOUT_A_NREDELIVER, st->nredeliver);
+	ret = fanout_put_counts(skb, g);
 	spin_unlock_bh(&g->lock);
-	return ret ? -EMSGSIZE : 0;
+	return ret;
 }
 
 static int fanout_put_stats(struct sk_buff *skb, struct fanout_group *g)

@@ -62,12 +62,6 @@ void fanout_request_put(struct fanout_request *req)
 	kref_put(&req->ref, fanout_request_free);
 }
 
-static bool fanout_target_open(const struct fanout_target *t)
-{
-	return t->state == FANOUT_TARGET_QUEUED ||
-	       t->state == FANOUT_TARGET_TAKEN;
-}
-
 /**
  * fanout_target_settle() - give an open target its result
  * @t: the target, QUEUED or TAKEN
@@ -215,7 +209,7 @@ static enum hrtimer_restart fanout_deadline_expired(struct hrtimer *timer)
 	spin_lock_bh(&g->lock);
 	if (!req->half_passed) {
 		req->half_passed = true;
-		if (req->nreplied + req->nfailed < req->ntargets)
+		if (fanout_request_open(req))
 			fanout_status_event(g, FANOUT_REASON_DEADLINE_HALF);
 		spin_unlock_bh(&g->lock);
 		hrtimer_set_expires(timer, req->expires);

@@ -53,8 +53,6 @@ void fanout_gstate_destroy(struct fanout_group *g)
 {
 	struct fanout_gstate *st = g->state;
 
-	if (!st)
-		return;
 	/* Every request is gone: no target can be open any more. */
 	WARN_ON_ONCE(st->nopen || st->nredeliver);
 	fanout_status_cancel(g);
@@ -99,9 +97,16 @@ bool fanout_state_outstanding(struct fanout_group *g)
 	       (g->state->generation && !fanout_state_converged(g));
 }
 
+/* Flags and reserved fields of set and get: zero. */
+static int fanout_state_reserved(const struct fanout_state *s)
+{
+	return s->flags || s->reserved0 || s->reserved[0] || s->reserved[1] ?
+	       -EINVAL : 0;
+}
+
 static int fanout_state_check(const struct fanout_state *s)
 {
-	if (s->flags || s->reserved0 || s->reserved[0] || s->reserved[1])
+	if (fanout_state_reserved(s))
 		return -EINVAL;
 	if (s->blob_len > FANOUT_STATE_BLOB_MAX)
 		return -EMSGSIZE;
@@ -151,7 +156,7 @@ int fanout_state_get(struct fanout_endpoint *ep, struct fanout_state *s)
 	u8 *blob;
 	int ret;
 
-	if (s->flags || s->reserved0 || s->reserved[0] || s->reserved[1])
+	if (fanout_state_reserved(s))
 		return -EINVAL;
 	blob = kmalloc(FANOUT_STATE_BLOB_MAX, GFP_KERNEL);
 	if (!blob)
@@ -226,13 +231,12 @@ void fanout_state_member_up(struct fanout_group *g, u32 m)
 }
 
 /**
- * fanout_state_member_down() - member @m lost its last agent
+ * fanout_state_member_down() - a member of @g lost its last agent
  * @g: the group
- * @m: the member
  *
  * It no longer holds a state wait. Group lock held.
  */
-void fanout_state_member_down(struct fanout_group *g, u32 m)
+void fanout_state_member_down(struct fanout_group *g)
 {
 	lockdep_assert_held(&g->lock);
 	wake_up_all(&g->state->wq);
@@ -463,7 +467,7 @@ void fanout_state_target_settle(struct fanout_group *g,
 {
 	lockdep_assert_held(&g->lock);
 	g->state->nopen--;
-	if (t->redelivered && t->state == FANOUT_TARGET_QUEUED)
+	if (fanout_target_awaits_redelivery(t))
 		g->state->nredeliver--;
 }
 

@@ -75,7 +75,7 @@ int fanout_state_get(struct fanout_endpoint *ep, struct fanout_state *s);
 int fanout_confirm(struct fanout_endpoint *ep, struct fanout_confirm *c);
 int fanout_state_wait(struct fanout_endpoint *ep, struct fanout_state_wait *w);
 void fanout_state_member_up(struct fanout_group *g, u32 m);
-void fanout_state_member_down(struct fanout_group *g, u32 m);
+void fanout_state_member_down(struct fanout_group *g);
 bool fanout_state_outstanding(struct fanout_group *g);
 bool fanout_target_redeliverable(const struct fanout_target *t);
 bool fanout_redeliver_taken(struct fanout_group *g, struct fanout_endpoint *ep);
