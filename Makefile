@@ -303,7 +303,7 @@ install: lib fanoutctl
 	ln -sf libfanout.so.$(LIB_SO_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libfanout.so
 	install -m 644 lib/include/libfanout.h lib/include/libfanout_uring.h \
-		$(DESTDIR)$(INCLUDEDIR)/
+		lib/include/libfanout_status.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 include/uapi/linux/fanout*.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
 		-e 's|^libdir=.*|libdir=$(LIBDIR)|' \
@@ -311,9 +311,8 @@ install: lib fanoutctl
 		$(BUILD)/lib/fanout.pc > $(DESTDIR)$(LIBDIR)/pkgconfig/fanout.pc
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
-	# The status API (libmnl) and fanoutctl.
+	# fanoutctl.
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
-	install -m 644 lib/include/libfanout_status.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(BUILD)/tools/fanoutctl $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 

@@ -36,7 +36,6 @@ struct fanout_asm {
 struct fanout_status_sock {
 	struct fanout_nl *query;
 	struct fanout_nl *mcast;	/* NULL unless subscribed */
-	unsigned int flags;
 	struct fanout_asm *asms;
 	unsigned int rx_off, rx_len;	/* unread rest of mcast->rx */
 };
@@ -162,7 +161,6 @@ FANOUT_API int fanout_status_open(struct fanout_status_sock **sockp,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->flags = flags;
 	s->query = fanout_nl_open(&ret);
 	if (!s->query)
 		goto fail;

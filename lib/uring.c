@@ -135,7 +135,7 @@ FANOUT_API int fanout_uring_complete(struct fanout_uring *ring, int wait,
 	else
 		ret = io_uring_peek_cqe(&ring->ring, &cqe);
 	if (ret < 0)
-		return ret == -EINTR ? -EINTR : (wait ? ret : -EAGAIN);
+		return ret;	/* -EAGAIN: nothing completed (peek) */
 	ret = fanout_cqe_decode(cqe, data);
 	io_uring_cqe_seen(&ring->ring, cqe);
 	return ret;

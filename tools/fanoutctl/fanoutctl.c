@@ -250,9 +250,15 @@ static int cmd_stats(struct fanout_status_sock *s, const char *name)
 		return fail(s, "groups", n);
 	out_list_begin("stats");
 	for (i = 0; i < n; i++) {
+		ret = fanout_status_stats(s, g[i].name, &st);
 		/* A group destroyed meanwhile is left out. */
-		if (fanout_status_stats(s, g[i].name, &st))
+		if (ret == -ENOENT)
 			continue;
+		if (ret < 0) {
+			ret = fail(s, g[i].name, ret);
+			free(g);
+			return ret;
+		}
 		out_row_begin();
 		print_stats_fields(g[i].name, &st);
 		out_row_end();
