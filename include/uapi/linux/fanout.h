@@ -50,6 +50,8 @@
 #define FANOUT_FEATURE_NETLINK	(1ULL << 2)
 /* io_uring IORING_OP_URING_CMD on the device: struct fanout_uring_cmd. */
 #define FANOUT_FEATURE_URING	(1ULL << 3)
+/* Hubs: %FANOUT_IOC_HUB_ADD and %FANOUT_IOC_HUB_SERVE. */
+#define FANOUT_FEATURE_HUB	(1ULL << 4)
 
 /**
  * struct fanout_version - answer of %FANOUT_IOC_VERSION
@@ -401,6 +403,129 @@ struct fanout_reply_recv {
 	struct fanout_recv recv;
 };
 
+/* Most slots of one hub, and most entries of one serve's arrays. */
+#define FANOUT_HUB_SLOTS_MAX	4096
+
+/**
+ * struct fanout_hub_add - attach an agent endpoint to this endpoint's hub
+ * @fd: in: a /dev/fanout file descriptor, joined as an agent
+ * @flags: zero
+ * @slot: out: the endpoint's slot in the hub (0, 1, ...), which replies
+ *	and received requests name
+ * @reserved0: zero
+ * @reserved: zero
+ *
+ * The endpoint the ioctl is issued on becomes a hub: one thread (or one
+ * io_uring command) serves every attached agent with
+ * %FANOUT_IOC_HUB_SERVE. The hub holds @fd's file until the hub itself
+ * is closed, so the agent stays joined when @fd is closed; it stops
+ * serving its member with %FANOUT_IOC_LEAVE on @fd (its slot then
+ * reports -ENOTCONN once). A slot lasts as long as the hub.
+ *
+ * Errors: -EBADF (@fd not open), -EINVAL (@fd is not /dev/fanout, or is
+ * the hub itself; non-zero @flags or reserved fields), -EBUSY (@fd is a
+ * hub or is attached to one already, or this endpoint is attached to a
+ * hub), -ENOTCONN (@fd is not joined), -ENOSPC (%FANOUT_HUB_SLOTS_MAX
+ * slots). An attached endpoint cannot join again (-EBUSY).
+ */
+struct fanout_hub_add {
+	__s32 fd;
+	__u32 flags;
+	__u32 slot;
+	__u32 reserved0;
+	__u64 reserved;
+};
+
+/**
+ * struct fanout_hub_reply - one reply of %FANOUT_IOC_HUB_SERVE
+ * @id: request id, as received
+ * @buf: user address of the reply payload
+ * @len: reply payload length
+ * @status: as fanout_reply.status
+ * @slot: the slot that received the request
+ * @result: out: what %FANOUT_IOC_REPLY would return for it (0, -EALREADY,
+ *	-ENOENT, -ENOTCONN, -ENOBUFS, -EINVAL, -EMSGSIZE, -EFAULT), or
+ *	-EBADSLT for a slot the hub does not have
+ */
+struct fanout_hub_reply {
+	__u64 id;
+	__u64 buf;
+	__u32 len;
+	__s32 status;
+	__u32 slot;
+	__s32 result;
+};
+
+/**
+ * struct fanout_hub_msg - one request received by %FANOUT_IOC_HUB_SERVE
+ * @id: out: request id (0 with @error)
+ * @uuid: out: conversation UUID
+ * @offset: out: where the payload starts in fanout_hub_serve.buf
+ * @len: out: payload length
+ * @slot: out: the slot that took it
+ * @member: out: the member index it is for
+ * @flags: out: %FANOUT_RECV_REDELIVERED or 0
+ * @error: out: 0; or, with no request, why @slot no longer receives:
+ *	-ENOTCONN (its endpoint left its member), -EIDRM (group destroyed)
+ */
+struct fanout_hub_msg {
+	__u64 id;
+	__u8 uuid[FANOUT_UUID_LEN];
+	__u32 offset;
+	__u32 len;
+	__u32 slot;
+	__u32 member;
+	__u32 flags;
+	__s32 error;
+};
+
+/* fanout_hub_serve.flags */
+/* Do not block: -EAGAIN when nothing is queued for any slot. */
+#define FANOUT_HUB_NONBLOCK	(1U << 0)
+#define FANOUT_HUB_FLAGS	(FANOUT_HUB_NONBLOCK)
+
+/**
+ * struct fanout_hub_serve - reply to many requests, then receive many
+ * @replies: user address of an array of struct fanout_hub_reply
+ * @nreplies: entries at @replies, at most %FANOUT_HUB_SLOTS_MAX
+ * @flags: %FANOUT_HUB_*; a hub opened with O_NONBLOCK never blocks
+ * @msgs: user address of an array of struct fanout_hub_msg
+ * @nmsgs: in: entries at @msgs, at most %FANOUT_HUB_SLOTS_MAX (0: only
+ *	reply); out: entries written
+ * @buf_len: size of @buf
+ * @buf: user buffer for the payloads received, each at an offset that
+ *	is a multiple of 8
+ * @replied: out: entries of @replies done, each with its result
+ * @reserved0: zero
+ * @reserved: zero
+ *
+ * Every reply is done first, in order, each with its own result (an
+ * entry's error does not stop the others). Then requests queued for the
+ * attached agents are taken, as many as @msgs and @buf hold, the oldest
+ * slot woken first; when there is none yet the call blocks until one
+ * arrives (a slot's error counts as one). A payload that does not fit
+ * what is left of @buf stays queued for the next serve; one larger than
+ * the whole of @buf gives -EMSGSIZE when nothing else was received.
+ *
+ * Returns 0 (with @nmsgs entries), -EAGAIN (non-blocking, nothing
+ * queued), -EINTR (a signal while blocking: never restarted, which
+ * would reply again), -ENOTCONN (no slot attached), -EINVAL, -EFAULT. An
+ * error met after something was received ends the call with 0 and what
+ * was received; it shows again at the next serve.
+ */
+struct fanout_hub_serve {
+	__u64 replies;
+	__u32 nreplies;
+	__u32 flags;
+	__u64 msgs;
+	__u32 nmsgs;
+	__u32 buf_len;
+	__u64 buf;
+	__u32 replied;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
 /**
  * struct fanout_group_stats - counters of the bound group
  * @requests: requests sent
@@ -555,6 +680,8 @@ struct fanout_state_wait {
 #define FANOUT_IOC_RECV		_IOWR(FANOUT_IOC_MAGIC, 0x12, struct fanout_recv)
 #define FANOUT_IOC_REPLY	_IOW(FANOUT_IOC_MAGIC, 0x13, struct fanout_reply)
 #define FANOUT_IOC_REPLY_RECV	_IOWR(FANOUT_IOC_MAGIC, 0x14, struct fanout_reply_recv)
+#define FANOUT_IOC_HUB_ADD	_IOWR(FANOUT_IOC_MAGIC, 0x15, struct fanout_hub_add)
+#define FANOUT_IOC_HUB_SERVE	_IOWR(FANOUT_IOC_MAGIC, 0x16, struct fanout_hub_serve)
 #define FANOUT_IOC_SEND		_IOWR(FANOUT_IOC_MAGIC, 0x20, struct fanout_send)
 #define FANOUT_IOC_WAIT		_IOWR(FANOUT_IOC_MAGIC, 0x21, struct fanout_wait)
 #define FANOUT_IOC_CALL		_IOWR(FANOUT_IOC_MAGIC, 0x22, struct fanout_call)
@@ -577,13 +704,15 @@ struct fanout_state_wait {
  * Fills the 16 bytes of sqe->cmd; on a ring set up with
  * IORING_SETUP_SQE128 the other 64 bytes of the area must be zero too
  * (-EINVAL), and IORING_URING_CMD_FIXED (a registered buffer) is
- * refused with -EINVAL. %FANOUT_IOC_CALL, %FANOUT_IOC_WAIT, %FANOUT_IOC_RECV and
- * %FANOUT_IOC_REPLY_RECV complete when the ioctl would return;
+ * refused with -EINVAL. %FANOUT_IOC_CALL, %FANOUT_IOC_WAIT, %FANOUT_IOC_RECV,
+ * %FANOUT_IOC_REPLY_RECV and %FANOUT_IOC_HUB_SERVE complete when the ioctl
+ * would return;
  * %FANOUT_IOC_SEND, %FANOUT_IOC_REPLY, %FANOUT_IOC_RESULTS,
  * %FANOUT_IOC_CANCEL and %FANOUT_IOC_RELEASE at once. Any other cmd_op
  * gives -ENOTTY. The CQE's res is what the ioctl would return. The
  * argument structure, and every buffer it names that the kernel writes
- * (receive buffer, results array and reply buffers), must stay valid
+ * (receive buffer, results array and reply buffers, a serve's replies,
+ * messages and buffer), must stay valid
  * until the CQE; what the kernel only reads (payloads, target bitmap) is
  * copied at submission. See Documentation/fanout.rst.
  */
