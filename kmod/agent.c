@@ -69,6 +69,11 @@ int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j)
 		ret = -EISCONN;
 		goto out_unlock;
 	}
+	/* A hub waits on the member it was attached with. */
+	if (fanout_hub_attached(ep)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
 	m = j->member;
 	if (j->member == FANOUT_MEMBER_ANY) {
 		m = fanout_member_free_index(g);

@@ -181,8 +181,13 @@ static void fanout_amq_unbind(struct fanout_group *g, struct fanout_amq *amq)
 		return;
 	ep->amq = NULL;
 	amq->agent = NULL;
-	/* A task of @ep waiting for this conversation waits as unbound now. */
-	wake_up_all(&ep->wq);
+	/*
+	 * A task of @ep waiting for this conversation waits as unbound now;
+	 * a hub or poller hears it only if the member has something ready.
+	 */
+	__wake_up(&ep->wq, TASK_NORMAL, 0,
+		  list_empty(&g->members[amq->key.member].ready) ?
+		  FANOUT_WAKE_REWAIT : NULL);
 	if (amq->nqueued) {
 		list_add(&amq->ready_node, &g->members[amq->key.member].ready);
 		wake_up(&g->members[amq->key.member].wq);

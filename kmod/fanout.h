@@ -38,6 +38,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/hrtimer.h>
@@ -50,6 +51,8 @@
 struct dentry;
 struct file;
 struct fanout_gstate;
+struct fanout_hub;
+struct fanout_hub_slot;
 struct fanout_user;
 struct io_uring_cmd;
 struct net;
@@ -328,8 +331,12 @@ struct fanout_ep_uring {
  * @taken: targets taken and not yet answered (group lock)
  * @requests: requests sent and not yet released (group lock)
  * @uring: its pending io_uring commands
+ * @hub: the agents it serves as a hub (hub.c), or NULL; set once
+ * @hub_slot: its slot when attached to a hub, or NULL (hub.c's mutex
+ *	and @lock to change it, either to read it)
  *
- * An endpoint is a coordinator, an agent, or both.
+ * An endpoint is a coordinator, an agent, or both; and a hub or attached
+ * to one, or neither.
  */
 struct fanout_endpoint {
 	struct mutex lock; /* binding and membership changes */
@@ -343,6 +350,8 @@ struct fanout_endpoint {
 	struct list_head taken;
 	struct list_head requests;
 	struct fanout_ep_uring uring;
+	struct fanout_hub *hub;
+	struct fanout_hub_slot *hub_slot;
 };
 
 /* The kernel copy of any ioctl argument structure. */
@@ -363,6 +372,8 @@ union fanout_ioctl_arg {
 	struct fanout_state state;
 	struct fanout_confirm confirm;
 	struct fanout_state_wait state_wait;
+	struct fanout_hub_add hub_add;
+	struct fanout_hub_serve hub_serve;
 };
 
 /**
@@ -387,7 +398,15 @@ struct fanout_ioctl_desc {
 	size_t min_size;
 };
 
+/*
+ * The key of a wake-up that only tells an agent's waiting task to wait
+ * elsewhere (its conversation ended): nothing new to take. Hubs and
+ * pollers not asking for EPOLLMSG ignore it.
+ */
+#define FANOUT_WAKE_REWAIT	poll_to_key(EPOLLMSG)
+
 /* main.c */
+struct fanout_endpoint *fanout_file_endpoint(struct file *file);
 const struct fanout_ioctl_desc *fanout_ioctl_lookup(unsigned int cmd);
 int fanout_ioctl_decode(struct fanout_endpoint *ep,
 			const struct fanout_ioctl_desc *desc, unsigned int cmd,
@@ -549,6 +568,22 @@ void fanout_recv_pass_on(struct fanout_group *g, struct fanout_endpoint *ep,
 			 s32 member, struct fanout_amq *amq, bool unused);
 int fanout_reply_recv_reply(struct fanout_endpoint *ep,
 			    struct fanout_reply_recv *rr);
+
+/* hub.c */
+int fanout_hub_add(struct fanout_endpoint *hub_ep, struct fanout_hub_add *a);
+void fanout_hub_release(struct fanout_endpoint *ep);
+bool fanout_hub_attached(struct fanout_endpoint *ep);
+int fanout_hub_serve(struct fanout_endpoint *ep, struct fanout_hub_serve *sv);
+int fanout_hub_serve_start(struct fanout_endpoint *ep,
+			   struct fanout_hub_serve *sv);
+int fanout_hub_serve_try(struct fanout_endpoint *ep,
+			 struct fanout_hub_serve *sv);
+int fanout_hub_serve_end(struct fanout_hub_serve *sv, int ret);
+wait_queue_head_t *fanout_hub_serve_wq(struct fanout_endpoint *ep);
+bool fanout_hub_serve_ready(struct fanout_endpoint *ep);
+bool fanout_hub_serve_nonblock(struct fanout_endpoint *ep,
+			       const struct fanout_hub_serve *sv);
+void fanout_hub_serve_clear(struct fanout_hub_serve *sv);
 
 /* uring.c */
 void fanout_uring_init(struct fanout_endpoint *ep);

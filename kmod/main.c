@@ -32,7 +32,8 @@ static int fanout_ioc_version(struct fanout_endpoint *ep, void *arg)
 	v->max_payload = fanout_max_payload;
 	v->max_pending = fanout_max_pending;
 	v->features = FANOUT_FEATURE_AMQ | FANOUT_FEATURE_STATE |
-		      FANOUT_FEATURE_NETLINK | FANOUT_FEATURE_URING;
+		      FANOUT_FEATURE_NETLINK | FANOUT_FEATURE_URING |
+		      FANOUT_FEATURE_HUB;
 	return 0;
 }
 
@@ -82,6 +83,8 @@ FANOUT_IOC_ADAPTER(fanout_state_set)
 FANOUT_IOC_ADAPTER(fanout_state_get)
 FANOUT_IOC_ADAPTER(fanout_confirm)
 FANOUT_IOC_ADAPTER(fanout_state_wait)
+FANOUT_IOC_ADAPTER(fanout_hub_add)
+FANOUT_IOC_ADAPTER(fanout_hub_serve)
 FANOUT_IOC_UNDO_ADAPTER(fanout_recv_undo)
 FANOUT_IOC_UNDO_ADAPTER(fanout_reply_recv_undo)
 FANOUT_IOC_UNDO_ADAPTER(fanout_send_undo)
@@ -91,6 +94,7 @@ FANOUT_IOC_CLEAR_ADAPTER(fanout_recv_clear)
 FANOUT_IOC_CLEAR_ADAPTER(fanout_reply_recv_clear)
 FANOUT_IOC_CLEAR_ADAPTER(fanout_send_clear)
 FANOUT_IOC_CLEAR_ADAPTER(fanout_call_clear)
+FANOUT_IOC_CLEAR_ADAPTER(fanout_hub_serve_clear)
 
 static const struct fanout_ioctl_desc fanout_ioctls[] = {
 	{ .cmd = FANOUT_IOC_VERSION, .handler = fanout_ioc_version },
@@ -124,6 +128,10 @@ static const struct fanout_ioctl_desc fanout_ioctls[] = {
 	{ .cmd = FANOUT_IOC_CANCEL, .handler = fanout_cancel_ioc, .bound = true },
 	{ .cmd = FANOUT_IOC_RELEASE, .handler = fanout_release_request_ioc,
 	  .bound = true },
+	/* Hubs (hub.c): the hub need not be bound, its agents are */
+	{ .cmd = FANOUT_IOC_HUB_ADD, .handler = fanout_hub_add_ioc },
+	{ .cmd = FANOUT_IOC_HUB_SERVE, .handler = fanout_hub_serve_ioc,
+	  .clear = fanout_hub_serve_clear_ioc },
 	/* Expected state (state.c) */
 	{ .cmd = FANOUT_IOC_STATE_SET, .handler = fanout_state_set_ioc,
 	  .bound = true },
@@ -307,6 +315,7 @@ static int fanout_release(struct inode *inode, struct file *file)
 	struct fanout_endpoint *ep = file->private_data;
 
 	fanout_uring_release(ep);
+	fanout_hub_release(ep);
 	if (ep->group) {
 		fanout_agent_release(ep);
 		fanout_release_owned(ep);
@@ -332,6 +341,17 @@ static const struct file_operations fanout_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.uring_cmd	= fanout_uring_cmd,
 };
+
+/**
+ * fanout_file_endpoint() - the endpoint of a file, if it is /dev/fanout
+ * @file: any open file
+ *
+ * Return: the endpoint, or NULL for another file.
+ */
+struct fanout_endpoint *fanout_file_endpoint(struct file *file)
+{
+	return file->f_op == &fanout_fops ? file->private_data : NULL;
+}
 
 static struct miscdevice fanout_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,

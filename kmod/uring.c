@@ -12,7 +12,8 @@
  * hands the command to its task with io_uring_cmd_complete_in_task();
  * there, in the submitter's context, the command's second half runs
  * (results, or taking and copying a request), or the receive is armed
- * again when another agent took what it was woken for. The CQE's res is
+ * again when another agent took what it was woken for. A hub's serve
+ * (hub.c) arms on the hub's wait queue, woken when one of its slots is. The CQE's res is
  * what the ioctl would have returned; the structure is copied back then.
  *
  * Ownership: whoever unlinks an armed entry from its wait queue, under
@@ -374,6 +375,35 @@ static int fanout_ucmd_recv_finish(struct fanout_ucmd *u)
 	return fanout_ucmd_recv_go(u);
 }
 
+/* ---- hub serve ------------------------------------------------------- */
+
+static bool fanout_ucmd_hub_ready(struct fanout_ucmd *u)
+{
+	return fanout_hub_serve_ready(u->ep);
+}
+
+/* Receive what the hub's slots hold now, or arm on the hub. */
+static int fanout_ucmd_hub_go(struct fanout_ucmd *u)
+{
+	struct fanout_hub_serve *sv = &u->karg.hub_serve;
+	int ret;
+
+	ret = fanout_hub_serve_try(u->ep, sv);
+	if (ret != -EAGAIN || fanout_hub_serve_nonblock(u->ep, sv))
+		return fanout_hub_serve_end(sv, ret);
+	return fanout_ucmd_arm(u, fanout_hub_serve_wq(u->ep), false,
+			       fanout_ucmd_hub_ready);
+}
+
+static int fanout_ucmd_hub_start(struct fanout_ucmd *u)
+{
+	struct fanout_hub_serve *sv = &u->karg.hub_serve;
+	int ret;
+
+	ret = fanout_hub_serve_start(u->ep, sv);
+	return ret ? fanout_hub_serve_end(sv, ret) : fanout_ucmd_hub_go(u);
+}
+
 static const struct fanout_uring_op fanout_uring_ops[] = {
 	{ .cmd = FANOUT_IOC_CALL, .start = fanout_ucmd_call_start,
 	  .finish = fanout_ucmd_call_finish },
@@ -383,6 +413,8 @@ static const struct fanout_uring_op fanout_uring_ops[] = {
 	  .finish = fanout_ucmd_recv_finish },
 	{ .cmd = FANOUT_IOC_REPLY_RECV, .start = fanout_ucmd_reply_recv_start,
 	  .finish = fanout_ucmd_recv_finish },
+	{ .cmd = FANOUT_IOC_HUB_SERVE, .start = fanout_ucmd_hub_start,
+	  .finish = fanout_ucmd_hub_go },
 	{ .cmd = FANOUT_IOC_SEND },
 	{ .cmd = FANOUT_IOC_REPLY },
 	{ .cmd = FANOUT_IOC_RESULTS },

@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fanout hubs: one endpoint serves many agent endpoints.
+ *
+ * A process serving many members opens one agent endpoint per member and
+ * attaches each to a hub (FANOUT_IOC_HUB_ADD); one FANOUT_IOC_HUB_SERVE
+ * then replies to many requests and takes many, instead of one system
+ * call or one io_uring command per member.
+ *
+ * Each slot of a hub holds its agent endpoint's file and keeps a
+ * wait-queue entry where that agent's receives wait: its member's queue
+ * (an unbound agent) and its own (a bound one). Their wake function puts
+ * the slot on the hub's ready list, so a serve looks only at slots woken
+ * since it last found them empty, oldest first. Wake-ups that only tell
+ * an agent's task to wait elsewhere (FANOUT_WAKE_REWAIT) are ignored.
+ *
+ * Slots are added under fanout_hub_mutex and never removed while the hub
+ * lives: a serve reads them without a lock. They go when the hub's own
+ * endpoint is released, when nothing can serve any more (each io_uring
+ * command holds the hub's file).
+ */
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "fanout.h"
+
+/* Entries of a serve's reply array copied in at once. */
+#define FANOUT_HUB_REPLY_CHUNK	16
+
+/*
+ * Serialises making hubs and attaching endpoints: each endpoint's @hub
+ * and @hub_slot, and adding slots. Nests outside fanout_endpoint.lock.
+ */
+static DEFINE_MUTEX(fanout_hub_mutex);
+
+/**
+ * struct fanout_hub_wait - a slot's entry on one wait queue
+ * @wqe: on @wq from attach to release; @wqe.private is the slot
+ * @wq: the agent's member queue or its own
+ */
+struct fanout_hub_wait {
+	struct wait_queue_entry wqe;
+	wait_queue_head_t *wq;
+};
+
+/**
+ * struct fanout_hub_slot - one agent endpoint attached to a hub
+ * @hub: the hub
+ * @ep: the agent endpoint (its file held by @file)
+ * @file: the agent's file, held until the hub is released
+ * @index: slot number, as the user names it
+ * @ready_node: in @hub->ready while @queued (@hub->lock)
+ * @queued: on the ready list (@hub->lock)
+ * @waits: where the agent's receives wait
+ */
+struct fanout_hub_slot {
+	struct fanout_hub *hub;
+	struct fanout_endpoint *ep;
+	struct file *file;
+	u32 index;
+	struct list_head ready_node;
+	bool queued;
+	struct fanout_hub_wait waits[2];
+};
+
+/**
+ * struct fanout_hub - the agents an endpoint serves together
+ * @lock: protects @ready and each slot's @queued; taken by the slots'
+ *	wake functions inside wait-queue locks, in any context, so with
+ *	IRQs off; nothing nests inside it
+ * @ready: slots woken and not yet found empty, oldest first
+ * @wq: tasks and io_uring commands waiting in a serve
+ * @slots: slot index -> struct fanout_hub_slot; filled under
+ *	fanout_hub_mutex, read without a lock
+ * @nslots: slots in @slots (fanout_hub_mutex; read with READ_ONCE)
+ */
+struct fanout_hub {
+	spinlock_t lock; /* see above */
+	struct list_head ready;
+	wait_queue_head_t wq;
+	struct xarray slots;
+	u32 nslots;
+};
+
+/* Put @s on its hub's ready list; wake a server when the list was empty. */
+static void fanout_hub_slot_ready(struct fanout_hub_slot *s)
+{
+	struct fanout_hub *hub = s->hub;
+	unsigned long flags;
+	bool first = false;
+
+	spin_lock_irqsave(&hub->lock, flags);
+	if (!s->queued) {
+		first = list_empty(&hub->ready);
+		s->queued = true;
+		list_add_tail(&s->ready_node, &hub->ready);
+	}
+	spin_unlock_irqrestore(&hub->lock, flags);
+	if (first)
+		wake_up(&hub->wq);
+}
+
+/*
+ * Wake function of a slot's entries, under the agent's wait-queue lock.
+ * Never consumes an exclusive wake-up: the agents' own waiters get it.
+ */
+static int fanout_hub_wake(struct wait_queue_entry *wqe, unsigned int mode,
+			   int sync, void *key)
+{
+	if (key == FANOUT_WAKE_REWAIT)
+		return 0;
+	fanout_hub_slot_ready(wqe->private);
+	return 0;
+}
+
+/* Whether a server has a slot to look at. */
+static bool fanout_hub_has_ready(struct fanout_hub *hub)
+{
+	return !list_empty_careful(&hub->ready);
+}
+
+/* The oldest ready slot, taken off the list, or NULL. */
+static struct fanout_hub_slot *fanout_hub_next_ready(struct fanout_hub *hub)
+{
+	struct fanout_hub_slot *s;
+
+	spin_lock_irq(&hub->lock);
+	s = list_first_entry_or_null(&hub->ready, struct fanout_hub_slot,
+				     ready_node);
+	if (s) {
+		list_del(&s->ready_node);
+		s->queued = false;
+	}
+	spin_unlock_irq(&hub->lock);
+	return s;
+}
+
+/* @s has more: back on the list, at its head (@head) or its tail. */
+static void fanout_hub_requeue(struct fanout_hub_slot *s, bool head)
+{
+	struct fanout_hub *hub = s->hub;
+
+	spin_lock_irq(&hub->lock);
+	if (!s->queued) {
+		s->queued = true;
+		if (head)
+			list_add(&s->ready_node, &hub->ready);
+		else
+			list_add_tail(&s->ready_node, &hub->ready);
+	}
+	spin_unlock_irq(&hub->lock);
+}
+
+/* ---- attaching -------------------------------------------------------- */
+
+static struct fanout_hub *fanout_hub_create(void)
+{
+	struct fanout_hub *hub;
+
+	hub = fanout_kzalloc(sizeof(*hub), GFP_KERNEL_ACCOUNT);
+	if (!hub)
+		return NULL;
+	spin_lock_init(&hub->lock);
+	INIT_LIST_HEAD(&hub->ready);
+	init_waitqueue_head(&hub->wq);
+	xa_init_flags(&hub->slots, XA_FLAGS_ALLOC);
+	return hub;
+}
+
+static void fanout_hub_wait_add(struct fanout_hub_slot *s, unsigned int i,
+				wait_queue_head_t *wq)
+{
+	struct fanout_hub_wait *w = &s->waits[i];
+
+	init_waitqueue_func_entry(&w->wqe, fanout_hub_wake);
+	w->wqe.private = s;
+	w->wq = wq;
+	add_wait_queue(wq, &w->wqe);
+}
+
+/*
+ * Hook @s up where @ep's receives wait. @ep->lock held, so @ep keeps its
+ * member (joining again is refused while attached). Return: 0, -ENOTCONN.
+ */
+static int fanout_hub_slot_hook(struct fanout_hub_slot *s,
+				struct fanout_endpoint *ep)
+{
+	struct fanout_group *g = fanout_ep_group(ep);
+	s32 member = g ? READ_ONCE(ep->member) : -1;
+
+	if (member < 0)
+		return -ENOTCONN;
+	fanout_hub_wait_add(s, 0, &g->members[member].wq);
+	fanout_hub_wait_add(s, 1, &ep->wq);
+	return 0;
+}
+
+static void fanout_hub_slot_unhook(struct fanout_hub_slot *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->waits); i++)
+		remove_wait_queue(s->waits[i].wq, &s->waits[i].wqe);
+}
+
+/*
+ * The endpoint behind @fd, if it can be attached to @hub_ep's hub.
+ * fanout_hub_mutex held.
+ */
+static int fanout_hub_check(struct fanout_endpoint *hub_ep, struct file *file,
+			    struct fanout_endpoint **epp)
+{
+	struct fanout_endpoint *ep = fanout_file_endpoint(file);
+
+	if (!ep || ep == hub_ep)
+		return -EINVAL;
+	if (ep->hub || ep->hub_slot || hub_ep->hub_slot)
+		return -EBUSY;
+	*epp = ep;
+	return 0;
+}
+
+/* Attach @ep (its @file) to @hub as a new slot. fanout_hub_mutex held. */
+static int fanout_hub_attach(struct fanout_hub *hub, struct fanout_endpoint *ep,
+			     struct file *file, u32 *index)
+{
+	struct fanout_hub_slot *s;
+	int ret;
+
+	if (hub->nslots >= FANOUT_HUB_SLOTS_MAX)
+		return -ENOSPC;
+	s = fanout_kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	s->hub = hub;
+	s->ep = ep;
+	s->file = file;
+	INIT_LIST_HEAD(&s->ready_node);
+	ret = xa_alloc(&hub->slots, &s->index, s,
+		       XA_LIMIT(0, FANOUT_HUB_SLOTS_MAX - 1), GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_free;
+	mutex_lock(&ep->lock);
+	ret = fanout_hub_slot_hook(s, ep);
+	if (!ret)
+		ep->hub_slot = s;
+	mutex_unlock(&ep->lock);
+	if (ret)
+		goto err_erase;
+	WRITE_ONCE(hub->nslots, hub->nslots + 1);
+	*index = s->index;
+	/* What was queued before is looked at by the next serve. */
+	fanout_hub_slot_ready(s);
+	return 0;
+
+err_erase:
+	xa_erase(&hub->slots, s->index);
+err_free:
+	kfree(s);
+	return ret == -EBUSY ? -ENOSPC : ret;
+}
+
+static int fanout_hub_add_check(const struct fanout_hub_add *a)
+{
+	return a->flags || a->reserved0 || a->reserved ? -EINVAL : 0;
+}
+
+/**
+ * fanout_hub_add() - FANOUT_IOC_HUB_ADD: attach an agent endpoint
+ * @hub_ep: the endpoint that is or becomes the hub
+ * @a: the argument; @a->slot is set
+ *
+ * Return: 0 or an error documented at struct fanout_hub_add.
+ */
+int fanout_hub_add(struct fanout_endpoint *hub_ep, struct fanout_hub_add *a)
+{
+	struct fanout_endpoint *ep;
+	struct fanout_hub *hub;
+	struct file *file;
+	int ret;
+
+	ret = fanout_hub_add_check(a);
+	if (ret)
+		return ret;
+	file = fget(a->fd);
+	if (!file)
+		return -EBADF;
+	mutex_lock(&fanout_hub_mutex);
+	ret = fanout_hub_check(hub_ep, file, &ep);
+	if (ret)
+		goto out_unlock;
+	hub = hub_ep->hub;
+	if (!hub) {
+		ret = -ENOMEM;
+		hub = fanout_hub_create();
+		if (!hub)
+			goto out_unlock;
+		/* Servers read it without the mutex. */
+		smp_store_release(&hub_ep->hub, hub);
+	}
+	ret = fanout_hub_attach(hub, ep, file, &a->slot);
+	if (!ret)
+		file = NULL;	/* the slot holds it */
+out_unlock:
+	mutex_unlock(&fanout_hub_mutex);
+	if (file)
+		fput(file);
+	return ret;
+}
+
+/**
+ * fanout_hub_release() - the endpoint closes: its hub, or its slot, goes
+ * @ep: the endpoint
+ *
+ * An attached endpoint is released only after its hub let go of its
+ * file, so only a hub has work here: each slot is unhooked and its file
+ * put, which may release the agent endpoint (it leaves its member).
+ */
+void fanout_hub_release(struct fanout_endpoint *ep)
+{
+	struct fanout_hub *hub = ep->hub;
+	struct fanout_hub_slot *s;
+	unsigned long index;
+
+	WARN_ON_ONCE(ep->hub_slot);
+	if (!hub)
+		return;
+	xa_for_each(&hub->slots, index, s) {
+		fanout_hub_slot_unhook(s);
+		mutex_lock(&fanout_hub_mutex);
+		s->ep->hub_slot = NULL;
+		mutex_unlock(&fanout_hub_mutex);
+		fput(s->file);
+		kfree(s);
+	}
+	xa_destroy(&hub->slots);
+	kfree(hub);
+}
+
+/**
+ * fanout_hub_attached() - whether @ep is attached to a hub
+ * @ep: an endpoint; its lock held
+ *
+ * Return: true when @ep serves through a hub (it cannot join again).
+ */
+bool fanout_hub_attached(struct fanout_endpoint *ep)
+{
+	lockdep_assert_held(&ep->lock);
+	return ep->hub_slot;
+}
+
+/* ---- serving ---------------------------------------------------------- */
+
+/* The hub of @ep, once it has a slot. */
+static struct fanout_hub *fanout_hub_of(struct fanout_endpoint *ep)
+{
+	/* Pairs with the release that published it, initialised. */
+	struct fanout_hub *hub = smp_load_acquire(&ep->hub);
+
+	return hub && READ_ONCE(hub->nslots) ? hub : NULL;
+}
+
+static int fanout_hub_serve_check(const struct fanout_hub_serve *sv)
+{
+	if (sv->flags & ~FANOUT_HUB_FLAGS)
+		return -EINVAL;
+	if (sv->reserved0 || sv->reserved[0] || sv->reserved[1])
+		return -EINVAL;
+	if (sv->nreplies > FANOUT_HUB_SLOTS_MAX ||
+	    sv->nmsgs > FANOUT_HUB_SLOTS_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* One reply entry: @hr->result set. */
+static void fanout_hub_reply_one(struct fanout_hub *hub,
+				 struct fanout_hub_reply *hr)
+{
+	struct fanout_hub_slot *s = xa_load(&hub->slots, hr->slot);
+	struct fanout_reply r = {
+		.id = hr->id,
+		.buf = hr->buf,
+		.len = hr->len,
+		.status = hr->status,
+	};
+
+	hr->result = s ? fanout_reply(s->ep, &r) : -EBADSLT;
+}
+
+/**
+ * fanout_hub_serve_replies() - the reply half of a serve
+ * @ep: the hub's endpoint
+ * @sv: the serve, checked; @sv->replied counts the entries done
+ *
+ * Return: 0, -ENOTCONN (no slot), or -EFAULT (an entry could not be read
+ * or its result written: @sv->replied tells how far it went).
+ */
+static int fanout_hub_serve_replies(struct fanout_endpoint *ep,
+				    struct fanout_hub_serve *sv)
+{
+	struct fanout_hub_reply chunk[FANOUT_HUB_REPLY_CHUNK];
+	struct fanout_hub_reply __user *ur = u64_to_user_ptr(sv->replies);
+	struct fanout_hub *hub = fanout_hub_of(ep);
+	u32 i, n;
+
+	if (!hub)
+		return -ENOTCONN;
+	while (sv->replied < sv->nreplies) {
+		n = min_t(u32, sv->nreplies - sv->replied, ARRAY_SIZE(chunk));
+		if (copy_from_user(chunk, ur + sv->replied, n * sizeof(*chunk)))
+			return -EFAULT;
+		for (i = 0; i < n; i++)
+			fanout_hub_reply_one(hub, &chunk[i]);
+		if (copy_to_user(ur + sv->replied, chunk, n * sizeof(*chunk)))
+			return -EFAULT;
+		sv->replied += n;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Where the next payload goes in the serve's buffer. */
+static u32 fanout_hub_buf_next(u32 used)
+{
+	return ALIGN(used, 8);
+}
+
+/*
+ * Take one request of @s into the serve's buffer at *@used and describe
+ * it in @msg. Return: 0, -EAGAIN (nothing for @s), -EMSGSIZE (it does
+ * not fit what is left), or the slot's error (-ENOTCONN, -EIDRM,
+ * -EFAULT).
+ */
+static int fanout_hub_take(struct fanout_hub_slot *s,
+			   const struct fanout_hub_serve *sv, u32 used,
+			   struct fanout_hub_msg *msg)
+{
+	u32 off = fanout_hub_buf_next(used);
+	struct fanout_recv r = {
+		.buf = sv->buf + off,
+		.buf_len = off < sv->buf_len ? sv->buf_len - off : 0,
+	};
+	int ret;
+
+	ret = fanout_recv_try(s->ep, &r);
+	memset(msg, 0, sizeof(*msg));
+	msg->slot = s->index;
+	if (ret)
+		return ret;
+	msg->id = r.id;
+	memcpy(msg->uuid, r.uuid, sizeof(msg->uuid));
+	msg->offset = off;
+	msg->len = r.len;
+	msg->member = r.member;
+	msg->flags = r.flags & FANOUT_RECV_REDELIVERED;
+	return 0;
+}
+
+/* @msg could not be written: its request goes back to its queue. */
+static void fanout_hub_untake(struct fanout_hub_slot *s,
+			      const struct fanout_hub_msg *msg)
+{
+	struct fanout_recv r = { .id = msg->id, .member = msg->member };
+
+	fanout_recv_undo(s->ep, &r, -EFAULT);
+}
+
+/*
+ * Look at one ready slot. Return: 1 when a message was written, 0 when
+ * the slot had nothing, -EMSGSIZE when its next payload does not fit
+ * (it stays ready, first), -EFAULT.
+ */
+static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
+				 struct fanout_hub_serve *sv, u32 *used)
+{
+	struct fanout_hub_msg __user *um = u64_to_user_ptr(sv->msgs);
+	struct fanout_hub_msg msg;
+	int ret;
+
+	ret = fanout_hub_take(s, sv, *used, &msg);
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret == -EMSGSIZE || ret == -EFAULT) {
+		fanout_hub_requeue(s, true);
+		return ret;
+	}
+	msg.error = ret;
+	if (copy_to_user(um + sv->nmsgs, &msg, sizeof(msg))) {
+		if (!ret)
+			fanout_hub_untake(s, &msg);
+		fanout_hub_requeue(s, true);
+		return -EFAULT;
+	}
+	sv->nmsgs++;
+	if (!ret) {
+		*used = msg.offset + msg.len;
+		/* It may hold more; the others first. */
+		fanout_hub_requeue(s, false);
+	}
+	return 1;
+}
+
+/**
+ * fanout_hub_serve_try() - the receive half of a serve, never blocking
+ * @ep: the hub's endpoint
+ * @sv: the serve, its replies done; @sv->nmsgs is the room at @sv->msgs
+ *	and becomes the messages written once there is one
+ *
+ * With no room, nothing is received and the serve is over.
+ * Return: 0, -EAGAIN with nothing received (@sv->nmsgs unchanged),
+ * -EMSGSIZE (a payload larger than the whole buffer), -ENOTCONN (no
+ * slot), -EFAULT.
+ */
+int fanout_hub_serve_try(struct fanout_endpoint *ep,
+			 struct fanout_hub_serve *sv)
+{
+	struct fanout_hub *hub = fanout_hub_of(ep);
+	struct fanout_hub_slot *s;
+	u32 room = sv->nmsgs;
+	u32 used = 0;
+	int ret = 0;
+
+	if (!hub)
+		return -ENOTCONN;
+	if (!room)
+		return 0;
+	sv->nmsgs = 0;
+	while (sv->nmsgs < room && (s = fanout_hub_next_ready(hub))) {
+		ret = fanout_hub_serve_slot(s, sv, &used);
+		if (ret < 0)
+			break;
+	}
+	if (sv->nmsgs)
+		return 0;
+	sv->nmsgs = room;
+	return ret < 0 ? ret : -EAGAIN;
+}
+
+/**
+ * fanout_hub_serve_end() - a serve is over
+ * @sv: the serve
+ * @ret: its result
+ *
+ * Return: @ret; a serve that failed received nothing.
+ */
+int fanout_hub_serve_end(struct fanout_hub_serve *sv, int ret)
+{
+	if (ret)
+		sv->nmsgs = 0;
+	return ret;
+}
+
+/**
+ * fanout_hub_serve_wq() - where a serve waits for a slot to be woken
+ * @ep: the hub's endpoint, with a slot
+ *
+ * Return: the hub's wait queue.
+ */
+wait_queue_head_t *fanout_hub_serve_wq(struct fanout_endpoint *ep)
+{
+	return &fanout_hub_of(ep)->wq;
+}
+
+/**
+ * fanout_hub_serve_ready() - whether a waiting serve should look again
+ * @ep: the hub's endpoint, with a slot
+ *
+ * Return: true when a slot was woken.
+ */
+bool fanout_hub_serve_ready(struct fanout_endpoint *ep)
+{
+	return fanout_hub_has_ready(fanout_hub_of(ep));
+}
+
+/**
+ * fanout_hub_serve_nonblock() - whether a serve must not block
+ * @ep: the hub's endpoint
+ * @sv: the serve
+ *
+ * Return: true with %FANOUT_HUB_NONBLOCK or an O_NONBLOCK hub.
+ */
+bool fanout_hub_serve_nonblock(struct fanout_endpoint *ep,
+			       const struct fanout_hub_serve *sv)
+{
+	return (sv->flags & FANOUT_HUB_NONBLOCK) ||
+	       (ep->file->f_flags & O_NONBLOCK);
+}
+
+/*
+ * Sleep until a slot of @ep's hub is woken. A signal gives -EINTR; task
+ * work alone (the caller's own ring) restarts the serve unless it
+ * replied, which a restart would do again.
+ */
+static int fanout_hub_sleep(struct fanout_endpoint *ep,
+			    const struct fanout_hub_serve *sv)
+{
+	struct fanout_hub *hub = fanout_hub_of(ep);
+	int ret;
+
+	if (!wait_event_interruptible(hub->wq, fanout_hub_has_ready(hub)))
+		return 0;
+	ret = fanout_wait_interrupted();
+	return ret == -ERESTARTNOINTR && sv->nreplies ? -EINTR : ret;
+}
+
+/**
+ * fanout_hub_serve_start() - check a serve and do its replies
+ * @ep: the hub's endpoint
+ * @sv: the serve
+ *
+ * Return: 0, or an error that ends the serve.
+ */
+int fanout_hub_serve_start(struct fanout_endpoint *ep,
+			   struct fanout_hub_serve *sv)
+{
+	int ret;
+
+	ret = fanout_hub_serve_check(sv);
+	return ret ? ret : fanout_hub_serve_replies(ep, sv);
+}
+
+/**
+ * fanout_hub_serve() - FANOUT_IOC_HUB_SERVE
+ * @ep: the hub's endpoint
+ * @sv: the serve
+ *
+ * Return: 0 or an error documented at struct fanout_hub_serve.
+ */
+int fanout_hub_serve(struct fanout_endpoint *ep, struct fanout_hub_serve *sv)
+{
+	int ret;
+
+	ret = fanout_hub_serve_start(ep, sv);
+	while (!ret) {
+		ret = fanout_hub_serve_try(ep, sv);
+		if (ret != -EAGAIN || fanout_hub_serve_nonblock(ep, sv))
+			break;
+		ret = fanout_hub_sleep(ep, sv);
+	}
+	return fanout_hub_serve_end(sv, ret);
+}
+
+/* Outputs read as "nothing done" until something is. */
+void fanout_hub_serve_clear(struct fanout_hub_serve *sv)
+{
+	sv->replied = 0;
+}
