@@ -196,11 +196,13 @@ int fanout_recv_check(const struct fanout_recv *r)
 
 /*
  * Take the next target for @ep (fanout_amq_next()), with a reference on
- * its request. NULL with *err set when there is none to take.
+ * its request; *@more tells whether another waits behind it (@more may be
+ * NULL). NULL with *err set when there is none to take.
  */
 static struct fanout_target *fanout_take(struct fanout_group *g,
 					 struct fanout_endpoint *ep,
-					 struct fanout_recv *r, int *err)
+					 struct fanout_recv *r, int *err,
+					 bool *more)
 {
 	struct fanout_target *t = NULL;
 
@@ -232,6 +234,8 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 		r->flags |= FANOUT_RECV_REDELIVERED;
 	trace_fanout_recv(t);
 	kref_get(&t->req->ref);
+	if (more)
+		*more = fanout_amq_next(g, ep);
 out_unlock:
 	spin_unlock_bh(&g->lock);
 	return t;
@@ -352,21 +356,24 @@ static int fanout_recv_sleep(struct fanout_group *g,
 }
 
 /**
- * fanout_recv_try() - take and deliver the next request, never blocking
+ * fanout_recv_take() - take and deliver the next request, never blocking
  * @ep: the agent
  * @r: the receive, checked
+ * @more: out, when not NULL: whether another request waited behind it
+ *	(valid when 0 is returned)
  *
  * Return: 0, -EAGAIN when nothing is queued for @ep, or the error of the
  * receive.
  */
-int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r)
+int fanout_recv_take(struct fanout_endpoint *ep, struct fanout_recv *r,
+		     bool *more)
 {
 	struct fanout_group *g = fanout_ep_group(ep);
 	struct fanout_request *req;
 	struct fanout_target *t;
 	int ret = 0;
 
-	t = fanout_take(g, ep, r, &ret);
+	t = fanout_take(g, ep, r, &ret, more);
 	if (!t)
 		return ret;
 	req = t->req;
@@ -382,6 +389,12 @@ int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r)
 	}
 	fanout_request_put(req);
 	return ret;
+}
+
+/* fanout_recv_take() for one request. */
+int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r)
+{
+	return fanout_recv_take(ep, r, NULL);
 }
 
 /* Whether a receive of @ep must not block. */

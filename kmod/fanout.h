@@ -558,6 +558,8 @@ void fanout_agent_release(struct fanout_endpoint *ep);
 int fanout_recv_check(const struct fanout_recv *r);
 bool fanout_recv_nonblock(struct fanout_endpoint *ep,
 			  const struct fanout_recv *r);
+int fanout_recv_take(struct fanout_endpoint *ep, struct fanout_recv *r,
+		     bool *more);
 int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r);
 wait_queue_head_t *fanout_recv_wq(struct fanout_group *g,
 				  struct fanout_endpoint *ep, s32 *member,

@@ -430,13 +430,13 @@ static u32 fanout_hub_buf_next(u32 used)
 
 /*
  * Take one request of @s into the serve's buffer at *@used and describe
- * it in @msg. Return: 0, -EAGAIN (nothing for @s), -EMSGSIZE (it does
- * not fit what is left), or the slot's error (-ENOTCONN, -EIDRM,
- * -EFAULT).
+ * it in @msg; *@more: another waits behind it. Return: 0, -EAGAIN
+ * (nothing for @s), -EMSGSIZE (it does not fit what is left), or the
+ * slot's error (-ENOTCONN, -EIDRM, -EFAULT).
  */
 static int fanout_hub_take(struct fanout_hub_slot *s,
 			   const struct fanout_hub_serve *sv, u32 used,
-			   struct fanout_hub_msg *msg)
+			   struct fanout_hub_msg *msg, bool *more)
 {
 	u32 off = fanout_hub_buf_next(used);
 	struct fanout_recv r = {
@@ -445,7 +445,7 @@ static int fanout_hub_take(struct fanout_hub_slot *s,
 	};
 	int ret;
 
-	ret = fanout_recv_try(s->ep, &r);
+	ret = fanout_recv_take(s->ep, &r, more);
 	memset(msg, 0, sizeof(*msg));
 	msg->slot = s->index;
 	if (ret)
@@ -478,9 +478,10 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 {
 	struct fanout_hub_msg __user *um = u64_to_user_ptr(sv->msgs);
 	struct fanout_hub_msg msg;
+	bool more = false;
 	int ret;
 
-	ret = fanout_hub_take(s, sv, *used, &msg);
+	ret = fanout_hub_take(s, sv, *used, &msg, &more);
 	if (ret == -EAGAIN)
 		return 0;
 	if (ret == -EMSGSIZE || ret == -EFAULT) {
@@ -495,11 +496,14 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 		return -EFAULT;
 	}
 	sv->nmsgs++;
-	if (!ret) {
+	if (!ret)
 		*used = msg.offset + msg.len;
-		/* It may hold more; the others first. */
+	/*
+	 * It holds more: the others first. What is queued for it later
+	 * wakes it again.
+	 */
+	if (more)
 		fanout_hub_requeue(s, false);
-	}
 	return 1;
 }
 
