@@ -54,6 +54,7 @@ struct fanout_hub_wait {
  * @index: slot number, as the user names it
  * @ready_node: in @hub->ready while @queued (@hub->lock)
  * @queued: on the ready list (@hub->lock)
+ * @unhooked: @waits were taken off their queues (xchg())
  * @waits: where the agent's receives wait
  */
 struct fanout_hub_slot {
@@ -63,6 +64,7 @@ struct fanout_hub_slot {
 	u32 index;
 	struct list_head ready_node;
 	bool queued;
+	bool unhooked;
 	struct fanout_hub_wait waits[2];
 };
 
@@ -198,12 +200,20 @@ static int fanout_hub_slot_hook(struct fanout_hub_slot *s,
 	return 0;
 }
 
-static void fanout_hub_slot_unhook(struct fanout_hub_slot *s)
+/*
+ * Take @s off the agent's wait queues, once: when its agent can no
+ * longer receive, or when the hub goes.
+ * Return: true when this call took it off.
+ */
+static bool fanout_hub_slot_unhook(struct fanout_hub_slot *s)
 {
 	unsigned int i;
 
+	if (xchg(&s->unhooked, true))
+		return false;
 	for (i = 0; i < ARRAY_SIZE(s->waits); i++)
 		remove_wait_queue(s->waits[i].wq, &s->waits[i].wqe);
+	return true;
 }
 
 /*
@@ -488,6 +498,12 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 		fanout_hub_requeue(s, true);
 		return ret;
 	}
+	/*
+	 * Its agent left or its group went: said once, by whoever unhooks
+	 * the slot, which no wake-up reaches any more.
+	 */
+	if (ret && !fanout_hub_slot_unhook(s))
+		return 0;
 	msg.error = ret;
 	if (copy_to_user(um + sv->nmsgs, &msg, sizeof(msg))) {
 		if (!ret)

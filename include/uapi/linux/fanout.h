@@ -465,8 +465,9 @@ struct fanout_hub_reply {
  * @slot: out: the slot that took it
  * @member: out: the member index it is for
  * @flags: out: %FANOUT_RECV_REDELIVERED or 0
- * @error: out: 0; or, with no request, why @slot no longer receives:
- *	-ENOTCONN (its endpoint left its member), -EIDRM (group destroyed)
+ * @error: out: 0; or, with no request, why @slot no longer receives,
+ *	reported once: -ENOTCONN (its endpoint left its member), -EIDRM
+ *	(group destroyed)
  */
 struct fanout_hub_msg {
 	__u64 id;
