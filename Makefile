@@ -154,7 +154,8 @@ $(LIB_SO): $(LIB_OBJS) lib/libfanout.map
 		$(LIB_LIBS)
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libfanout.so
 
-$(BUILD)/lib/fanout.pc: lib/fanout.pc.in
+# The version comes from debian/changelog: a new entry rewrites the file.
+$(BUILD)/lib/fanout.pc: lib/fanout.pc.in debian/changelog
 	sed -e 's|@VERSION@|$(LIB_SO_VERSION)|' $< > $@
 
 # ---- selftests, tools, examples (static against libfanout.a) ---------

@@ -3,6 +3,7 @@
  * multi_agent: one process, one thread, serving COUNT members of a group
  * through one io_uring ring: an endpoint per member, a reply-and-receive
  * pending on each, answered as its CQE comes in (payload in upper case).
+ * hub_agent.c does the same with one command for all the members.
  *
  *   multi_agent GROUP COUNT
  *

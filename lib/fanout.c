@@ -133,6 +133,22 @@ FANOUT_API int fanout_reply_recv(int fd, struct fanout_reply_recv *rr)
 	return fanout_ioctl(fd, FANOUT_IOC_REPLY_RECV, rr);
 }
 
+/* Hubs (FANOUT_FEATURE_HUB) */
+
+/* Returns the agent endpoint's slot in the hub. */
+FANOUT_API int fanout_hub_add(int hub_fd, int agent_fd)
+{
+	struct fanout_hub_add a = { .fd = agent_fd };
+	int ret = fanout_ioctl(hub_fd, FANOUT_IOC_HUB_ADD, &a);
+
+	return ret ? ret : (int)a.slot;
+}
+
+FANOUT_API int fanout_hub_serve(int hub_fd, struct fanout_hub_serve *serve)
+{
+	return fanout_ioctl(hub_fd, FANOUT_IOC_HUB_SERVE, serve);
+}
+
 FANOUT_API int fanout_send(int fd, struct fanout_send *send)
 {
 	return fanout_ioctl(fd, FANOUT_IOC_SEND, send);

@@ -58,6 +58,12 @@ FANOUT_API void fanout_prep_reply_recv(struct io_uring_sqe *sqe, int fd,
 	fanout_prep_cmd(sqe, fd, FANOUT_IOC_REPLY_RECV, rr);
 }
 
+FANOUT_API void fanout_prep_hub_serve(struct io_uring_sqe *sqe, int hub_fd,
+				      struct fanout_hub_serve *serve)
+{
+	fanout_prep_cmd(sqe, hub_fd, FANOUT_IOC_HUB_SERVE, serve);
+}
+
 FANOUT_API int fanout_cqe_decode(const struct io_uring_cqe *cqe, void **data)
 {
 	if (data)

@@ -37,6 +37,10 @@ int fanout_recv(int fd, struct fanout_recv *recv);
 int fanout_reply(int fd, const struct fanout_reply *reply);
 int fanout_reply_recv(int fd, struct fanout_reply_recv *rr);
 
+/* Hubs: one endpoint serves many agent endpoints (LIBFANOUT_0.4) */
+int fanout_hub_add(int hub_fd, int agent_fd);
+int fanout_hub_serve(int hub_fd, struct fanout_hub_serve *serve);
+
 /* Coordinators */
 int fanout_send(int fd, struct fanout_send *send);
 int fanout_wait(int fd, struct fanout_wait *wait);

@@ -7,8 +7,9 @@
  * fanout composes with the program's other I/O; fanout_cqe_decode()
  * reads the CQE back. struct fanout_uring is a small convenience layer
  * that owns a ring. The argument structure, and every buffer it names
- * that the kernel writes (receive buffer, results array, reply buffers),
- * must stay valid until the command's CQE; see fanout_prep_cmd(3).
+ * that the kernel writes (receive buffer, results array, reply buffers;
+ * a hub serve's replies, messages and buffer), must stay valid until the
+ * command's CQE; see fanout_prep_cmd(3).
  */
 #ifndef LIBFANOUT_URING_H
 #define LIBFANOUT_URING_H
@@ -32,6 +33,8 @@ void fanout_prep_recv(struct io_uring_sqe *sqe, int fd,
 		      struct fanout_recv *recv);
 void fanout_prep_reply_recv(struct io_uring_sqe *sqe, int fd,
 			    struct fanout_reply_recv *rr);
+void fanout_prep_hub_serve(struct io_uring_sqe *sqe, int hub_fd,
+			   struct fanout_hub_serve *serve);
 int fanout_cqe_decode(const struct io_uring_cqe *cqe, void **data);
 
 /* A ring of its own */
