@@ -341,7 +341,9 @@ void fanout_hub_release(struct fanout_endpoint *ep)
 	xa_for_each(&hub->slots, index, s) {
 		fanout_hub_slot_unhook(s);
 		mutex_lock(&fanout_hub_mutex);
+		mutex_lock(&s->ep->lock);
 		s->ep->hub_slot = NULL;
+		mutex_unlock(&s->ep->lock);
 		mutex_unlock(&fanout_hub_mutex);
 		fput(s->file);
 		kfree(s);
