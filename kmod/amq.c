@@ -20,6 +20,15 @@
  * struct fanout_member and struct fanout_endpoint; the group's hash
  * table of AMQs (an rhashtable keyed by member and UUID) is changed only
  * under it too, its own bucket locks nesting inside.
+ *
+ * A freed AMQ goes to the group's cache (fanout_group.amq_cache, group
+ * lock) while that holds fewer than %FANOUT_AMQ_CACHE_MAX, and is used
+ * again at once, without an RCU grace period. The only lockless readers,
+ * the lookups of fanout_amq_reserve(), cope: the table's lookup restarts
+ * when an entry moved to another chain under it, its node is never
+ * cleared, and a wrong answer only changes how many AMQs a send
+ * allocates ahead. What leaves the cache for good is freed after a grace
+ * period.
  */
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
@@ -29,6 +38,9 @@
 #include "fanout.h"
 #include "state.h"
 #include "trace.h"
+
+/* Idle AMQs a group keeps for reuse: a fan-out to this many members. */
+#define FANOUT_AMQ_CACHE_MAX	1024
 
 static const struct rhashtable_params fanout_amq_params = {
 	.key_len = sizeof(struct fanout_amq_key),
@@ -55,13 +67,52 @@ int fanout_amq_table_init(struct fanout_group *g, u32 max_members)
 
 	p.nelem_hint = max_members;
 	p.min_size = roundup_pow_of_two(max_members * 4 / 3 + 1);
+	INIT_LIST_HEAD(&g->amq_cache);
 	return rhashtable_init(&g->amqs, &p);
+}
+
+/* Free the AMQs of @list (by their @ready_node) after a grace period. */
+static void fanout_amq_free_list(struct list_head *list)
+{
+	struct fanout_amq *amq, *tmp;
+
+	list_for_each_entry_safe(amq, tmp, list, ready_node) {
+		list_del(&amq->ready_node);
+		kfree_rcu(amq, rcu);
+	}
 }
 
 void fanout_amq_table_destroy(struct fanout_group *g)
 {
 	WARN_ON_ONCE(atomic_read(&g->amqs.nelems));
+	fanout_amq_free_list(&g->amq_cache);
+	g->amq_ncached = 0;
 	rhashtable_destroy(&g->amqs);
+}
+
+/* An idle AMQ of the cache, or NULL. Group lock held. */
+static struct fanout_amq *fanout_amq_cached(struct fanout_group *g)
+{
+	struct fanout_amq *amq;
+
+	amq = list_first_entry_or_null(&g->amq_cache, struct fanout_amq,
+				       ready_node);
+	if (amq) {
+		list_del(&amq->ready_node);
+		g->amq_ncached--;
+	}
+	return amq;
+}
+
+/* @amq is no longer in use: to the cache, or freed. Group lock held. */
+static void fanout_amq_recycle(struct fanout_group *g, struct fanout_amq *amq)
+{
+	if (g->amq_ncached < FANOUT_AMQ_CACHE_MAX) {
+		list_add(&amq->ready_node, &g->amq_cache);
+		g->amq_ncached++;
+	} else {
+		kfree_rcu(amq, rcu);
+	}
 }
 
 static void fanout_amq_key(struct fanout_amq_key *key, u32 member,
@@ -100,10 +151,14 @@ int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,
 			need++;
 	}
 	rcu_read_unlock();
+	spin_lock_bh(&g->lock);
+	for (; need && (amq = fanout_amq_cached(g)); need--)
+		list_add(&amq->ready_node, reserve);
+	spin_unlock_bh(&g->lock);
 	while (need--) {
 		amq = fanout_kzalloc(sizeof(*amq), GFP_KERNEL_ACCOUNT);
 		if (!amq) {
-			fanout_amq_unreserve(reserve);
+			fanout_amq_unreserve(g, reserve);
 			return -ENOMEM;
 		}
 		list_add(&amq->ready_node, reserve);
@@ -111,21 +166,50 @@ int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,
 	return 0;
 }
 
-/* Free the AMQs of @reserve that were not used. */
-void fanout_amq_unreserve(struct list_head *reserve)
+/**
+ * fanout_amq_unreserve() - give back the AMQs of @reserve not used
+ * @g: the group
+ * @reserve: what fanout_amq_reserve() filled and the send left
+ */
+void fanout_amq_unreserve(struct fanout_group *g, struct list_head *reserve)
 {
 	struct fanout_amq *amq, *tmp;
 
+	if (list_empty(reserve))
+		return;
+	spin_lock_bh(&g->lock);
 	list_for_each_entry_safe(amq, tmp, reserve, ready_node) {
-		list_del(&amq->ready_node);
-		kfree(amq);
+		if (g->amq_ncached >= FANOUT_AMQ_CACHE_MAX)
+			break;
+		list_move(&amq->ready_node, &g->amq_cache);
+		g->amq_ncached++;
 	}
+	spin_unlock_bh(&g->lock);
+	fanout_amq_free_list(reserve);
+}
+
+/*
+ * Make @amq, new or used before, idle for @member and @uuid. Its table
+ * node is left alone: a lockless lookup may still be walking it.
+ */
+static void fanout_amq_init(struct fanout_amq *amq, u32 member,
+			    const u8 *uuid)
+{
+	fanout_amq_key(&amq->key, member, uuid);
+	INIT_LIST_HEAD(&amq->ready_node);
+	INIT_LIST_HEAD(&amq->member_node);
+	INIT_LIST_HEAD(&amq->targets);
+	amq->agent = NULL;
+	amq->agent_pid = 0;
+	amq->nqueued = 0;
+	amq->ntaken = 0;
 }
 
 /*
  * A new busy AMQ of member @member for @uuid, from @reserve, or else
- * allocated without sleeping (a conversation that became free since the
- * reservation, or a target admitted from the backlog); an ERR_PTR().
+ * from the cache, or else allocated without sleeping (a conversation
+ * that became free since the reservation, or a target admitted from the
+ * backlog); an ERR_PTR().
  */
 static struct fanout_amq *fanout_amq_create(struct fanout_group *g,
 					    u32 member, const u8 *uuid,
@@ -141,16 +225,16 @@ static struct fanout_amq *fanout_amq_create(struct fanout_group *g,
 	if (amq)
 		list_del(&amq->ready_node);
 	else
+		amq = fanout_amq_cached(g);
+	if (!amq)
 		amq = fanout_kzalloc(sizeof(*amq), GFP_NOWAIT | __GFP_ACCOUNT |
 				     __GFP_NOWARN);
 	if (!amq)
 		return ERR_PTR(-ENOMEM);
-	fanout_amq_key(&amq->key, member, uuid);
-	INIT_LIST_HEAD(&amq->ready_node);
-	INIT_LIST_HEAD(&amq->targets);
+	fanout_amq_init(amq, member, uuid);
 	ret = rhashtable_insert_fast(&g->amqs, &amq->hnode, fanout_amq_params);
 	if (ret) {
-		kfree(amq);
+		fanout_amq_recycle(g, amq);
 		return ERR_PTR(-ENOMEM);
 	}
 	list_add_tail(&amq->member_node, &m->amqs);
@@ -211,7 +295,7 @@ static void fanout_amq_put_if_idle(struct fanout_group *g,
 	rhashtable_remove_fast(&g->amqs, &amq->hnode, fanout_amq_params);
 	m->nbusy--;
 	g->stats.amqs_busy--;
-	kfree_rcu(amq, rcu);
+	fanout_amq_recycle(g, amq);
 	fanout_member_admit_backlog(g, m);
 }
 
@@ -238,10 +322,17 @@ static struct fanout_amq *fanout_amq_find(struct fanout_group *g,
 	struct fanout_amq_key key;
 	struct fanout_amq *amq;
 
-	fanout_amq_key(&key, t->member, t->req->uuid);
-	amq = rhashtable_lookup_fast(&g->amqs, &key, fanout_amq_params);
-	if (amq)
-		return amq;
+	/*
+	 * A UUID the kernel generated for this request is new: its target
+	 * is the first of the conversation on any member (a later one of
+	 * it queues behind it, in the backlog too).
+	 */
+	if (t->req->flags & FANOUT_SEND_UUID) {
+		fanout_amq_key(&key, t->member, t->req->uuid);
+		amq = rhashtable_lookup_fast(&g->amqs, &key, fanout_amq_params);
+		if (amq)
+			return amq;
+	}
 	if (g->members[t->member].nbusy >= g->max_queues)
 		return NULL;
 	return fanout_amq_create(g, t->member, t->req->uuid, reserve);

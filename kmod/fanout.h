@@ -260,6 +260,9 @@ struct fanout_request {
  * @next_id: last request id handed out
  * @requests: id -> struct fanout_request, for unreleased requests
  * @amqs: (member, UUID) -> busy struct fanout_amq
+ * @amq_cache: idle AMQs kept for reuse (by their @ready_node), so that a
+ *	fan-out does not allocate and free one per target (amq.c)
+ * @amq_ncached: entries in @amq_cache
  * @stats: counters
  * @up: bitmap of members with at least one agent
  * @state: expected state, confirmations and broadcast (state.h), its
@@ -291,6 +294,8 @@ struct fanout_group {
 	u64 next_id;
 	struct xarray requests;
 	struct rhashtable amqs;
+	struct list_head amq_cache;
+	u32 amq_ncached;
 	struct fanout_group_stats stats;
 	unsigned long *up;
 	struct fanout_gstate *state;
@@ -430,7 +435,7 @@ int fanout_amq_table_init(struct fanout_group *g, u32 max_members);
 void fanout_amq_table_destroy(struct fanout_group *g);
 int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,
 		       bool fresh, struct list_head *reserve);
-void fanout_amq_unreserve(struct list_head *reserve);
+void fanout_amq_unreserve(struct fanout_group *g, struct list_head *reserve);
 int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t,
 		     struct list_head *reserve);
 void fanout_amq_settle(struct fanout_group *g, struct fanout_target *t);

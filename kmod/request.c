@@ -521,7 +521,7 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	memcpy(s->uuid, req->uuid, sizeof(s->uuid));
 	ret = fanout_request_start(req, s->deadline_ms ?: g->deadline_ms, bits,
 				   &reserve);
-	fanout_amq_unreserve(&reserve);
+	fanout_amq_unreserve(g, &reserve);
 	if (ret) {
 		fanout_send_clear(s);
 		goto out_req;
