@@ -44,8 +44,11 @@ double bench_seconds = 1.0;
  * The io_uring rows (rows_uring.c): the coordinator-side ones keep
  * variant fan-outs in flight and return at each completion, around
  * fo_setup and fo_teardown for the agents and the group (struct fo_ctx);
- * the one-process agent row serves all N members of fo_ctx's group,
- * with fo_setup, fo_fanout and fo_teardown.
+ * the one-process agent rows serve all N members of fo_ctx's group,
+ * with fo_setup, fo_fanout and fo_teardown. Rows with an agent function
+ * run that in one agent process instead of N blocking ones: the hub
+ * agents (rows_hub.c) serve the in-flight rows' "hub agent" versions
+ * too.
  */
 static const struct bench_row rows[] = {
 	{ .key = "fanout", .label = "fanout call (blocking)",
@@ -69,9 +72,32 @@ static const struct bench_row rows[] = {
 	  .setup = uring_co_setup, .fanout = uring_co_fanout,
 	  .teardown = uring_co_teardown, .drain = uring_co_drain,
 	  .variant = 1024 },
+	{ .key = "fanout-uring1-hub",
+	  .label = "fanout io_uring, 1 in flight, hub agent",
+	  .setup = uring_co_setup, .fanout = uring_co_fanout,
+	  .teardown = uring_co_teardown, .drain = uring_co_drain,
+	  .variant = 1, .agent = hub_agent_uring },
+	{ .key = "fanout-uring64-hub",
+	  .label = "fanout io_uring, 64 in flight, hub agent",
+	  .setup = uring_co_setup, .fanout = uring_co_fanout,
+	  .teardown = uring_co_teardown, .drain = uring_co_drain,
+	  .variant = 64, .agent = hub_agent_uring },
+	{ .key = "fanout-uring1024-hub",
+	  .label = "fanout io_uring, 1024 in flight, hub agent",
+	  .setup = uring_co_setup, .fanout = uring_co_fanout,
+	  .teardown = uring_co_teardown, .drain = uring_co_drain,
+	  .variant = 1024, .agent = hub_agent_uring },
 	{ .key = "fanout-uring-agent", .label = "fanout, one-process io_uring agent",
 	  .setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
 	  .agent = uring_agent },
+	{ .key = "fanout-hub-uring",
+	  .label = "fanout, one-process hub agent (io_uring)",
+	  .setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
+	  .agent = hub_agent_uring },
+	{ .key = "fanout-hub-ioctl",
+	  .label = "fanout, one-process hub agent (ioctl)",
+	  .setup = fo_setup, .fanout = fo_fanout, .teardown = fo_teardown,
+	  .agent = hub_agent_ioctl },
 	{ .key = "uds", .label = "UDS seqpacket+epoll, N agents",
 	  .setup = fd_setup, .fanout = fd_fanout, .teardown = fd_teardown,
 	  .variant = FD_UDS_EPOLL },
@@ -305,7 +331,7 @@ void bench_cell(const char *section, const struct bench_row *row, int n,
 
 static void print_header(void)
 {
-	printf("%-36s %5s %5s %8s %10s %10s %10s %8s %8s\n", "row", "N",
+	printf("%-42s %5s %5s %8s %10s %10s %10s %8s %8s\n", "row", "N",
 	       "bytes", "param", "p50 us", "p99 us", "fanouts/s", "co-sw",
 	       "ag-sw");
 }
@@ -317,18 +343,18 @@ static void print_result(const struct bench_result *r)
 	if (r->param)
 		snprintf(param, sizeof(param), "%ld", r->param);
 	if (!strcmp(r->section, "memory")) {
-		printf("%-36s %5d %5d %8s %10s %10s %10s %8s %8s  %.0f bytes %s\n",
+		printf("%-42s %5d %5d %8s %10s %10s %10s %8s %8s  %.0f bytes %s\n",
 		       r->label, r->n, r->size, param, "", "", "", "", "",
 		       r->value, r->note);
 	} else if (r->note[0]) {
-		printf("%-36s %5d %5d %8s  %s\n", r->label, r->n, r->size,
+		printf("%-42s %5d %5d %8s  %s\n", r->label, r->n, r->size,
 		       param, r->note);
 	} else if (!r->p50_us) {	/* many coordinators: rate only */
-		printf("%-36s %5d %5d %8s %10s %10s %10.0f %8.2f %8.2f\n",
+		printf("%-42s %5d %5d %8s %10s %10s %10.0f %8.2f %8.2f\n",
 		       r->label, r->n, r->size, param, "-", "-", r->per_s,
 		       r->co_sw, r->ag_sw);
 	} else {
-		printf("%-36s %5d %5d %8s %10.1f %10.1f %10.0f %8.2f %8.2f\n",
+		printf("%-42s %5d %5d %8s %10.1f %10.1f %10.0f %8.2f %8.2f\n",
 		       r->label, r->n, r->size, param, r->p50_us, r->p99_us,
 		       r->per_s, r->co_sw, r->ag_sw);
 	}
@@ -403,20 +429,37 @@ static const struct bench_result *find(const char *section, const char *key,
 }
 
 /* The goals of Documentation/performance.rst, against this run. */
-/* The io_uring goals (issue 12), N=64, 64 bytes; @fo: the blocking row. */
+/*
+ * The io_uring goals (issue 12), 64 bytes, at N=64 and N=256; @fo: the
+ * blocking row at N=64. Every one-process agent against the one-process
+ * epoll agent, every in-flight row against the blocking call.
+ */
 static void print_uring_goals(const struct bench_result *fo)
 {
-	const struct bench_result *ag = find("row", "fanout-uring-agent", 64, 64, 0);
-	const struct bench_result *uds1 = find("row", "uds-1", 64, 64, 0);
+	static const char *const agents[] = {
+		"fanout-uring-agent", "fanout-hub-uring", "fanout-hub-ioctl",
+	};
 	static const char *const inflight[] = {
 		"fanout-uring1", "fanout-uring64", "fanout-uring1024",
+		"fanout-uring1-hub", "fanout-uring64-hub", "fanout-uring1024-hub",
 	};
+	static const int ns[] = { 64, 256 };
 
-	if (ag && uds1)
-		printf("  one-process io_uring agent p50 / UDS+epoll 1 agent p50 "
-		       "= %.2f (goal <= 0.5), switches %.1f (goal <= 4)\n",
-		       ag->p50_us / uds1->p50_us, ag->co_sw + ag->ag_sw);
-	for (int k = 0; k < 3; k++) {
+	for (int i = 0; i < 2; i++) {
+		const struct bench_result *uds1 = find("row", "uds-1", ns[i], 64, 0);
+
+		for (int k = 0; k < 3; k++) {
+			const struct bench_result *ag = find("row", agents[k],
+							     ns[i], 64, 0);
+
+			if (ag && uds1)
+				printf("  %s N=%d p50 / uds-1 p50 = %.2f (goal <= 0.5), "
+				       "switches %.1f (goal <= 4)\n", agents[k],
+				       ns[i], ag->p50_us / uds1->p50_us,
+				       ag->co_sw + ag->ag_sw);
+		}
+	}
+	for (int k = 0; k < 6; k++) {
 		const struct bench_result *u = find("row", inflight[k], 64, 64, 0);
 
 		if (fo && u && fo->per_s > 0)

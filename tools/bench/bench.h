@@ -105,11 +105,21 @@ enum { FO_PLAIN, FO_UUID_EACH, FO_UUID_8 };
 void fo_extra(void);
 
 /* rows_uring.c: calls in flight on a ring; one agent process, one ring */
+struct io_uring;
+/* A ring for one task (DEFER_TASKRUN where the kernel has it): 0 or -errno. */
+int uring_bench_ring(unsigned int entries, struct io_uring *ring);
 int uring_co_setup(const struct bench_row *row, int n, long param, void **ctx);
 int uring_co_fanout(void *ctx, const void *req, size_t size);
 void uring_co_teardown(void *ctx);
 int uring_co_drain(void *ctx);
 void uring_agent(int idx, void *arg);
+
+/*
+ * rows_hub.c: one agent process, every member attached to one hub,
+ * served with FANOUT_IOC_HUB_SERVE as the ioctl or as a uring_cmd
+ */
+void hub_agent_ioctl(int idx, void *arg);
+void hub_agent_uring(int idx, void *arg);
 
 /* rows_fd.c: socketpairs + epoll, pipes + poll, pipe ping-pong */
 int fd_setup(const struct bench_row *row, int n, long param, void **ctx);

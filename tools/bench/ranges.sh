@@ -55,19 +55,19 @@ done | awk -F, -v runs=$# '
 	}
 	END {
 		printf "%d boots; lowest-highest over the boots that measured it\n", runs
-		printf "%-40s %-4s %5s %8s %21s %19s %15s %5s\n", "row", "N",
+		printf "%-42s %-4s %5s %8s %21s %19s %15s %5s\n", "row", "N",
 		       "bytes", "param", "p50 us", "fanouts/s",
 		       "switches", "boots"
 		for (i = 1; i <= nk; i++) {
 			k = key[i]
 			if (r[k, "p50", "hi"] > 0 || r[k, "per_s", "hi"] > 0)
-				printf "%-40s %s %10.1f-%-10.1f %9.0f-%-9.0f " \
+				printf "%-42s %s %10.1f-%-10.1f %9.0f-%-9.0f " \
 				       "%7.2f-%-7.2f %5d\n", name[k], where[k],
 				       r[k, "p50", "lo"], r[k, "p50", "hi"],
 				       r[k, "per_s", "lo"], r[k, "per_s", "hi"],
 				       r[k, "sw", "lo"], r[k, "sw", "hi"], count[k]
 			else
-				printf "%-40s %s %21s %19s %15s %5d  value " \
+				printf "%-42s %s %21s %19s %15s %5d  value " \
 				       "%.1f-%.1f\n", name[k], where[k], "-",
 				       "-", "-", count[k], r[k, "value", "lo"],
 				       r[k, "value", "hi"]

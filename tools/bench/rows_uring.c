@@ -20,7 +20,7 @@
  * them one wake-up (IORING_SETUP_DEFER_TASKRUN, 6.1). Older kernels:
  * cooperative task work, or none of it.
  */
-static int uring_bench_ring(unsigned int entries, struct io_uring *ring)
+int uring_bench_ring(unsigned int entries, struct io_uring *ring)
 {
 	static const unsigned int flags[] = {
 		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
