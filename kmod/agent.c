@@ -174,6 +174,18 @@ int fanout_leave(struct fanout_endpoint *ep)
 	return ret;
 }
 
+/**
+ * fanout_agent_wake() - something new for @ep, bound to a conversation
+ * @ep: the agent
+ *
+ * Its tasks waiting in receive, its pollers and its hub. Group lock held.
+ */
+void fanout_agent_wake(struct fanout_endpoint *ep)
+{
+	wake_up(&ep->wq);
+	fanout_hub_notify(ep);
+}
+
 /* Outputs read as "nothing received" until a request is. */
 void fanout_recv_clear(struct fanout_recv *r)
 {
@@ -482,17 +494,23 @@ static int fanout_reply_check(const struct fanout_reply *r)
 	return 0;
 }
 
-/* Settle the target @ep took of request @r->id. Group lock held. */
+/*
+ * Settle the target @ep took of request @r->id; *@woken is its request,
+ * whose waiters the caller wakes (NULL when nothing settled). Group lock
+ * held.
+ */
 static int fanout_reply_settle(struct fanout_group *g,
 			       struct fanout_endpoint *ep,
 			       const struct fanout_reply *r,
-			       struct fanout_payload **reply)
+			       struct fanout_payload **reply,
+			       struct fanout_request **woken)
 {
 	struct fanout_request *req;
 	struct fanout_target *t;
 	int ret;
 
 	lockdep_assert_held(&g->lock);
+	*woken = NULL;
 	if (ep->member < 0)
 		return -ENOTCONN;
 	req = xa_load(&g->requests, r->id);
@@ -524,29 +542,89 @@ static int fanout_reply_settle(struct fanout_group *g,
 		*reply = NULL;
 		fanout_target_settle(t, r->status, FANOUT_TARGET_REPLIED);
 	}
-	fanout_request_wake(req);
+	*woken = req;
+	return ret;
+}
+
+/* Check @r and copy its payload in: 0 or the reply's error. */
+static int fanout_reply_prepare(const struct fanout_reply *r,
+				struct fanout_payload **reply)
+{
+	int ret;
+
+	*reply = NULL;
+	ret = fanout_reply_check(r);
+	if (ret || r->status < 0)
+		return ret;
+	*reply = fanout_payload_from_user(r->buf, r->len);
+	if (IS_ERR(*reply)) {
+		ret = PTR_ERR(*reply);
+		*reply = NULL;
+	}
 	return ret;
 }
 
 int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
 {
-	struct fanout_group *g = fanout_ep_group(ep);
-	struct fanout_payload *reply = NULL;
 	int ret;
 
-	ret = fanout_reply_check(r);
-	if (ret)
-		return ret;
-	if (r->status >= 0) {
-		reply = fanout_payload_from_user(r->buf, r->len);
-		if (IS_ERR(reply))
-			return PTR_ERR(reply);
-	}
-	spin_lock_bh(&g->lock);
-	ret = fanout_reply_settle(g, ep, r, &reply);
-	spin_unlock_bh(&g->lock);
-	fanout_payload_free(reply);
+	fanout_reply_many(&ep, r, &ret, 1);
 	return ret;
+}
+
+/**
+ * fanout_reply_many() - answer several requests, as many fanout_reply()
+ * @eps: the agent endpoint of each reply, bound (NULL: skip the entry)
+ * @r: the replies
+ * @results: out: what fanout_reply() returns for each (left alone for
+ *	skipped entries)
+ * @n: entries, at most %FANOUT_SETTLE_BATCH
+ *
+ * Payloads are copied in first; then the replies of agents of one group
+ * settle in one hold of its lock, and a request's waiters are woken once
+ * for a run of replies to it.
+ */
+void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
+		       int *results, unsigned int n)
+{
+	struct fanout_payload *reply[FANOUT_SETTLE_BATCH];
+	struct fanout_request *woken, *last = NULL;
+	struct fanout_group *g = NULL;
+	unsigned int i;
+
+	if (WARN_ON_ONCE(n > FANOUT_SETTLE_BATCH))
+		n = FANOUT_SETTLE_BATCH;
+	for (i = 0; i < n; i++)
+		if (eps[i])
+			results[i] = fanout_reply_prepare(&r[i], &reply[i]);
+	for (i = 0; i < n; i++) {
+		if (!eps[i] || results[i])
+			continue;
+		if (g != fanout_ep_group(eps[i])) {
+			if (g) {
+				if (last)
+					fanout_request_wake(last);
+				spin_unlock_bh(&g->lock);
+			}
+			g = fanout_ep_group(eps[i]);
+			last = NULL;
+			spin_lock_bh(&g->lock);
+		}
+		results[i] = fanout_reply_settle(g, eps[i], &r[i], &reply[i],
+						 &woken);
+		if (woken != last && last)
+			fanout_request_wake(last);
+		if (woken)
+			last = woken;
+	}
+	if (g) {
+		if (last)
+			fanout_request_wake(last);
+		spin_unlock_bh(&g->lock);
+	}
+	for (i = 0; i < n; i++)
+		if (eps[i])
+			fanout_payload_free(reply[i]);
 }
 
 /*

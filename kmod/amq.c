@@ -247,7 +247,7 @@ static struct fanout_amq *fanout_amq_create(struct fanout_group *g,
 static void fanout_amq_wake(struct fanout_group *g, struct fanout_amq *amq)
 {
 	if (amq->agent)
-		wake_up(&amq->agent->wq);
+		fanout_agent_wake(amq->agent);
 	else
 		wake_up(&g->members[amq->key.member].wq);
 }
@@ -267,11 +267,12 @@ static void fanout_amq_unbind(struct fanout_group *g, struct fanout_amq *amq)
 	amq->agent = NULL;
 	/*
 	 * A task of @ep waiting for this conversation waits as unbound now;
-	 * a hub or poller hears it only if the member has something ready.
+	 * its hub looks again if the member has other conversations ready.
 	 */
-	__wake_up(&ep->wq, TASK_NORMAL, 0,
-		  list_empty(&g->members[amq->key.member].ready) ?
-		  FANOUT_WAKE_REWAIT : NULL);
+	if (wq_has_sleeper(&ep->wq))
+		wake_up_all(&ep->wq);
+	if (!list_empty(&g->members[amq->key.member].ready))
+		fanout_hub_notify(ep);
 	if (amq->nqueued) {
 		list_add(&amq->ready_node, &g->members[amq->key.member].ready);
 		wake_up(&g->members[amq->key.member].wq);
@@ -413,7 +414,7 @@ int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t,
 	trace_fanout_queue(t);
 	if (!amq->agent)
 		return 0;
-	wake_up(&amq->agent->wq);
+	fanout_agent_wake(amq->agent);
 	return 1;
 }
 
@@ -522,7 +523,7 @@ void fanout_amq_untake(struct fanout_group *g, struct fanout_endpoint *ep,
 	g->members[t->member].nqueued++;
 	fanout_state_target_take(g, t, false);
 	t->state = FANOUT_TARGET_QUEUED;
-	wake_up(&ep->wq);
+	fanout_agent_wake(ep);
 }
 
 /* Whether @t is taken by @ep. Group lock held. */

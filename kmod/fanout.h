@@ -38,7 +38,6 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/poll.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/hrtimer.h>
@@ -337,8 +336,8 @@ struct fanout_ep_uring {
  * @requests: requests sent and not yet released (group lock)
  * @uring: its pending io_uring commands
  * @hub: the agents it serves as a hub (hub.c), or NULL; set once
- * @hub_slot: its slot when attached to a hub, or NULL (hub.c's mutex
- *	and @lock to change it, either to read it)
+ * @hub_slot: its slot when attached to a hub, or NULL: changed under
+ *	hub.c's mutex, @lock and the group lock, read under any of them
  *
  * An endpoint is a coordinator, an agent, or both; and a hub or attached
  * to one, or neither.
@@ -402,13 +401,6 @@ struct fanout_ioctl_desc {
 	bool bound;
 	size_t min_size;
 };
-
-/*
- * The key of a wake-up that only tells an agent's waiting task to wait
- * elsewhere (its conversation ended): nothing new to take. Hubs and
- * pollers not asking for EPOLLMSG ignore it.
- */
-#define FANOUT_WAKE_REWAIT	poll_to_key(EPOLLMSG)
 
 /* main.c */
 struct fanout_endpoint *fanout_file_endpoint(struct file *file);
@@ -547,6 +539,8 @@ int fanout_join(struct fanout_endpoint *ep, struct fanout_join *j);
 int fanout_leave(struct fanout_endpoint *ep);
 int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r);
 int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r);
+void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
+		       int *results, unsigned int n);
 int fanout_reply_recv(struct fanout_endpoint *ep,
 		      struct fanout_reply_recv *rr);
 void fanout_recv_clear(struct fanout_recv *r);
@@ -560,6 +554,7 @@ void fanout_join_undo(struct fanout_endpoint *ep, struct fanout_join *j,
 __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 			   struct poll_table_struct *wait);
 void fanout_agent_release(struct fanout_endpoint *ep);
+void fanout_agent_wake(struct fanout_endpoint *ep);
 int fanout_recv_check(const struct fanout_recv *r);
 bool fanout_recv_nonblock(struct fanout_endpoint *ep,
 			  const struct fanout_recv *r);
@@ -579,6 +574,7 @@ int fanout_reply_recv_reply(struct fanout_endpoint *ep,
 /* hub.c */
 int fanout_hub_add(struct fanout_endpoint *hub_ep, struct fanout_hub_add *a);
 void fanout_hub_release(struct fanout_endpoint *ep);
+void fanout_hub_notify(struct fanout_endpoint *ep);
 bool fanout_hub_attached(struct fanout_endpoint *ep);
 int fanout_hub_serve(struct fanout_endpoint *ep, struct fanout_hub_serve *sv);
 int fanout_hub_serve_start(struct fanout_endpoint *ep,

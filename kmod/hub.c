@@ -8,11 +8,10 @@
  * call or one io_uring command per member.
  *
  * Each slot of a hub holds its agent endpoint's file and keeps a
- * wait-queue entry where that agent's receives wait: its member's queue
- * (an unbound agent) and its own (a bound one). Their wake function puts
- * the slot on the hub's ready list, so a serve looks only at slots woken
- * since it last found them empty, oldest first. Wake-ups that only tell
- * an agent's task to wait elsewhere (FANOUT_WAKE_REWAIT) are ignored.
+ * wait-queue entry on its member's queue, where unbound agents wait; a
+ * bound one is told directly (fanout_agent_wake()). Either puts the slot
+ * on the hub's ready list, so a serve looks only at slots woken since it
+ * last found them empty, oldest first.
  *
  * Slots are added under fanout_hub_mutex and never removed while the hub
  * lives: a serve reads them without a lock. They go when the hub's own
@@ -27,7 +26,7 @@
 
 #include "fanout.h"
 
-/* Entries of a serve's reply array copied in at once. */
+/* Entries of a serve's reply array done at once (fanout_reply_many()). */
 #define FANOUT_HUB_REPLY_CHUNK	16
 
 /*
@@ -37,16 +36,6 @@
 static DEFINE_MUTEX(fanout_hub_mutex);
 
 /**
- * struct fanout_hub_wait - a slot's entry on one wait queue
- * @wqe: on @wq from attach to release; @wqe.private is the slot
- * @wq: the agent's member queue or its own
- */
-struct fanout_hub_wait {
-	struct wait_queue_entry wqe;
-	wait_queue_head_t *wq;
-};
-
-/**
  * struct fanout_hub_slot - one agent endpoint attached to a hub
  * @hub: the hub
  * @ep: the agent endpoint (its file held by @file)
@@ -54,8 +43,9 @@ struct fanout_hub_wait {
  * @index: slot number, as the user names it
  * @ready_node: in @hub->ready while @queued (@hub->lock)
  * @queued: on the ready list (@hub->lock)
- * @unhooked: @waits were taken off their queues (xchg())
- * @waits: where the agent's receives wait
+ * @unhooked: @wqe was taken off @wq (xchg())
+ * @wqe: on @wq from attach until unhooked; @wqe.private is the slot
+ * @wq: the agent's member's wait queue
  */
 struct fanout_hub_slot {
 	struct fanout_hub *hub;
@@ -65,7 +55,8 @@ struct fanout_hub_slot {
 	struct list_head ready_node;
 	bool queued;
 	bool unhooked;
-	struct fanout_hub_wait waits[2];
+	struct wait_queue_entry wqe;
+	wait_queue_head_t *wq;
 };
 
 /**
@@ -106,16 +97,26 @@ static void fanout_hub_slot_ready(struct fanout_hub_slot *s)
 }
 
 /*
- * Wake function of a slot's entries, under the agent's wait-queue lock.
+ * Wake function of a slot's entry, under its member's wait-queue lock.
  * Never consumes an exclusive wake-up: the agents' own waiters get it.
  */
 static int fanout_hub_wake(struct wait_queue_entry *wqe, unsigned int mode,
 			   int sync, void *key)
 {
-	if (key == FANOUT_WAKE_REWAIT)
-		return 0;
 	fanout_hub_slot_ready(wqe->private);
 	return 0;
+}
+
+/**
+ * fanout_hub_notify() - a bound agent has something new to take
+ * @ep: the agent; the group lock held
+ *
+ * Its hub, if it has one, looks at it at the next serve.
+ */
+void fanout_hub_notify(struct fanout_endpoint *ep)
+{
+	if (ep->hub_slot)
+		fanout_hub_slot_ready(ep->hub_slot);
 }
 
 /* Whether a server has a slot to look at. */
@@ -172,20 +173,11 @@ static struct fanout_hub *fanout_hub_create(void)
 	return hub;
 }
 
-static void fanout_hub_wait_add(struct fanout_hub_slot *s, unsigned int i,
-				wait_queue_head_t *wq)
-{
-	struct fanout_hub_wait *w = &s->waits[i];
-
-	init_waitqueue_func_entry(&w->wqe, fanout_hub_wake);
-	w->wqe.private = s;
-	w->wq = wq;
-	add_wait_queue(wq, &w->wqe);
-}
-
 /*
- * Hook @s up where @ep's receives wait. @ep->lock held, so @ep keeps its
- * member (joining again is refused while attached). Return: 0, -ENOTCONN.
+ * Hook @s up where @ep hears of new requests: its member's wait queue,
+ * and the group's notices to a bound agent. @ep->lock held, so @ep keeps
+ * its member (joining again is refused while attached).
+ * Return: 0, -ENOTCONN.
  */
 static int fanout_hub_slot_hook(struct fanout_hub_slot *s,
 				struct fanout_endpoint *ep)
@@ -195,8 +187,13 @@ static int fanout_hub_slot_hook(struct fanout_hub_slot *s,
 
 	if (member < 0)
 		return -ENOTCONN;
-	fanout_hub_wait_add(s, 0, &g->members[member].wq);
-	fanout_hub_wait_add(s, 1, &ep->wq);
+	init_waitqueue_func_entry(&s->wqe, fanout_hub_wake);
+	s->wqe.private = s;
+	s->wq = &g->members[member].wq;
+	add_wait_queue(s->wq, &s->wqe);
+	spin_lock_bh(&g->lock);
+	ep->hub_slot = s;
+	spin_unlock_bh(&g->lock);
 	return 0;
 }
 
@@ -207,13 +204,24 @@ static int fanout_hub_slot_hook(struct fanout_hub_slot *s,
  */
 static bool fanout_hub_slot_unhook(struct fanout_hub_slot *s)
 {
-	unsigned int i;
-
 	if (xchg(&s->unhooked, true))
 		return false;
-	for (i = 0; i < ARRAY_SIZE(s->waits); i++)
-		remove_wait_queue(s->waits[i].wq, &s->waits[i].wqe);
+	remove_wait_queue(s->wq, &s->wqe);
 	return true;
+}
+
+/* The hub lets go of @s's endpoint. fanout_hub_mutex held. */
+static void fanout_hub_slot_detach(struct fanout_hub_slot *s)
+{
+	struct fanout_endpoint *ep = s->ep;
+	struct fanout_group *g = fanout_ep_group(ep);
+
+	fanout_hub_slot_unhook(s);
+	mutex_lock(&ep->lock);
+	spin_lock_bh(&g->lock);
+	ep->hub_slot = NULL;
+	spin_unlock_bh(&g->lock);
+	mutex_unlock(&ep->lock);
 }
 
 /*
@@ -255,8 +263,6 @@ static int fanout_hub_attach(struct fanout_hub *hub, struct fanout_endpoint *ep,
 		goto err_free;
 	mutex_lock(&ep->lock);
 	ret = fanout_hub_slot_hook(s, ep);
-	if (!ret)
-		ep->hub_slot = s;
 	mutex_unlock(&ep->lock);
 	if (ret)
 		goto err_erase;
@@ -339,11 +345,8 @@ void fanout_hub_release(struct fanout_endpoint *ep)
 	if (!hub)
 		return;
 	xa_for_each(&hub->slots, index, s) {
-		fanout_hub_slot_unhook(s);
 		mutex_lock(&fanout_hub_mutex);
-		mutex_lock(&s->ep->lock);
-		s->ep->hub_slot = NULL;
-		mutex_unlock(&s->ep->lock);
+		fanout_hub_slot_detach(s);
 		mutex_unlock(&fanout_hub_mutex);
 		fput(s->file);
 		kfree(s);
@@ -387,19 +390,30 @@ static int fanout_hub_serve_check(const struct fanout_hub_serve *sv)
 	return 0;
 }
 
-/* One reply entry: @hr->result set. */
-static void fanout_hub_reply_one(struct fanout_hub *hub,
-				 struct fanout_hub_reply *hr)
+/* Reply to the entries of @chunk, each with its result set. */
+static void fanout_hub_reply_chunk(struct fanout_hub *hub,
+				   struct fanout_hub_reply *chunk, u32 n)
 {
-	struct fanout_hub_slot *s = xa_load(&hub->slots, hr->slot);
-	struct fanout_reply r = {
-		.id = hr->id,
-		.buf = hr->buf,
-		.len = hr->len,
-		.status = hr->status,
-	};
+	struct fanout_endpoint *eps[FANOUT_HUB_REPLY_CHUNK];
+	struct fanout_reply r[FANOUT_HUB_REPLY_CHUNK];
+	int results[FANOUT_HUB_REPLY_CHUNK];
+	struct fanout_hub_slot *s;
+	u32 i;
 
-	hr->result = s ? fanout_reply(s->ep, &r) : -EBADSLT;
+	for (i = 0; i < n; i++) {
+		s = xa_load(&hub->slots, chunk[i].slot);
+		eps[i] = s ? s->ep : NULL;
+		results[i] = -EBADSLT;
+		r[i] = (struct fanout_reply) {
+			.id = chunk[i].id,
+			.buf = chunk[i].buf,
+			.len = chunk[i].len,
+			.status = chunk[i].status,
+		};
+	}
+	fanout_reply_many(eps, r, results, n);
+	for (i = 0; i < n; i++)
+		chunk[i].result = results[i];
 }
 
 /**
@@ -416,7 +430,7 @@ static int fanout_hub_serve_replies(struct fanout_endpoint *ep,
 	struct fanout_hub_reply chunk[FANOUT_HUB_REPLY_CHUNK];
 	struct fanout_hub_reply __user *ur = u64_to_user_ptr(sv->replies);
 	struct fanout_hub *hub = fanout_hub_of(ep);
-	u32 i, n;
+	u32 n;
 
 	if (!hub)
 		return -ENOTCONN;
@@ -424,8 +438,7 @@ static int fanout_hub_serve_replies(struct fanout_endpoint *ep,
 		n = min_t(u32, sv->nreplies - sv->replied, ARRAY_SIZE(chunk));
 		if (copy_from_user(chunk, ur + sv->replied, n * sizeof(*chunk)))
 			return -EFAULT;
-		for (i = 0; i < n; i++)
-			fanout_hub_reply_one(hub, &chunk[i]);
+		fanout_hub_reply_chunk(hub, chunk, n);
 		if (copy_to_user(ur + sv->replied, chunk, n * sizeof(*chunk)))
 			return -EFAULT;
 		sv->replied += n;

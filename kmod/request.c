@@ -696,34 +696,58 @@ int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w)
 }
 
 /* Copy one target's result into the caller's entry @ures. */
-static int fanout_result_copy(struct fanout_target *t,
-			      struct fanout_result __user *ures)
+/* Fill @res, as read from the caller, with @t's outcome. */
+static int fanout_result_fill(struct fanout_target *t,
+			      struct fanout_result *res)
 {
-	struct fanout_result res;
 	u8 state;
 
-	if (copy_from_user(&res, ures, sizeof(res)))
-		return -EFAULT;
-	if (res.reserved)
+	if (res->reserved)
 		return -EINVAL;
 	/* Pairs with fanout_target_settle(): a settled result is stable. */
 	state = smp_load_acquire(&t->state);
-	res.member = t->member;
-	res.state = state;
-	res.status = 0;
-	res.reply_len = 0;
+	res->member = t->member;
+	res->state = state;
+	res->status = 0;
+	res->reply_len = 0;
 	if (state == FANOUT_TARGET_REPLIED || state == FANOUT_TARGET_FAILED)
-		res.status = t->status;
+		res->status = t->status;
 	if (state == FANOUT_TARGET_REPLIED && t->reply) {
-		res.reply_len = t->reply->len;
-		if (res.reply_buf &&
-		    copy_to_user(u64_to_user_ptr(res.reply_buf), t->reply->data,
-				 min(res.reply_len, res.reply_buf_len)))
+		res->reply_len = t->reply->len;
+		if (res->reply_buf &&
+		    copy_to_user(u64_to_user_ptr(res->reply_buf), t->reply->data,
+				 min(res->reply_len, res->reply_buf_len)))
 			return -EFAULT;
 	}
-	if (copy_to_user(ures, &res, sizeof(res)))
-		return -EFAULT;
 	return 0;
+}
+
+/* Entries of a results array read and written at once. */
+#define FANOUT_RESULTS_CHUNK	16
+
+/*
+ * The results of @n targets from @t on into @ures; those before an
+ * entry that fails are written.
+ */
+static int fanout_results_copy(struct fanout_target *t,
+			       struct fanout_result __user *ures, u32 n)
+{
+	struct fanout_result res[FANOUT_RESULTS_CHUNK];
+	u32 i, done, k;
+	int ret = 0;
+
+	for (done = 0; done < n && !ret; done += k) {
+		k = min_t(u32, n - done, FANOUT_RESULTS_CHUNK);
+		if (copy_from_user(res, ures + done, k * sizeof(*res)))
+			return -EFAULT;
+		for (i = 0; i < k && !ret; i++)
+			ret = fanout_result_fill(&t[done + i], &res[i]);
+		if (ret)
+			k = i - 1;
+		if (copy_to_user(ures + done, res, k * sizeof(*res)))
+			return -EFAULT;
+	}
+	return ret;
 }
 
 static int fanout_results_check(const struct fanout_results *r)
@@ -782,17 +806,15 @@ static int fanout_results_read(struct fanout_request *req,
 			       struct fanout_results *r)
 {
 	struct fanout_result __user *ures = u64_to_user_ptr(r->results);
-	u32 i, n;
+	u32 n;
 	int ret;
 
 	if (r->first > req->ntargets)
 		return -EINVAL;
 	n = min(r->count, req->ntargets - r->first);
-	for (i = 0; i < n; i++) {
-		ret = fanout_result_copy(&req->targets[r->first + i], &ures[i]);
-		if (ret)
-			return ret;
-	}
+	ret = fanout_results_copy(&req->targets[r->first], ures, n);
+	if (ret)
+		return ret;
 	r->count = n;
 	r->ntargets = req->ntargets;
 	r->nreplied = READ_ONCE(req->nreplied);
