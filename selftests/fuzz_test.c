@@ -123,6 +123,7 @@ struct shared {
 		atomic_long calls, ok, err[NERRNO];
 	} stats[NOPS];
 	atomic_long kills, signals, respawns, twins, netns, unpriv;
+	atomic_long hub_msgs, hub_errors;	/* serves' requests, slot errors */
 	struct slot slot[NWORKERS];
 };
 
@@ -2767,6 +2768,7 @@ static void hub_check(struct worker *w, const struct fanout_hub_serve *s,
 			CHECK(w, (m->error == -ENOTCONN || m->error == -EIDRM) &&
 			      !m->id, "HUB_SERVE: message %u error %d id %llu",
 			      i, m->error, (unsigned long long)m->id);
+			atomic_fetch_add(&w->sh->hub_errors, 1);
 			continue;
 		}
 		CHECK(w, m->id && m->offset % 8 == 0 &&
@@ -2787,6 +2789,7 @@ static void hub_check(struct worker *w, const struct fanout_hub_serve *s,
 		      "HUB_SERVE: payload of request %llu (len %u) for member %u is wrong at byte %u",
 		      (unsigned long long)m->id, m->len, m->member, bad - 1);
 		hub_took(w, m);
+		atomic_fetch_add(&w->sh->hub_msgs, 1);
 	}
 }
 
@@ -3325,6 +3328,8 @@ static void print_stats(struct shared *sh, double secs)
 	       atomic_load(&sh->kills), atomic_load(&sh->signals),
 	       atomic_load(&sh->respawns), atomic_load(&sh->twins),
 	       atomic_load(&sh->netns), atomic_load(&sh->unpriv));
+	printf("# hub serves by ioctl received %ld requests and %ld slot errors\n",
+	       atomic_load(&sh->hub_msgs), atomic_load(&sh->hub_errors));
 	for (i = 0; i < NOPS; i++) {
 		long calls = atomic_load(&sh->stats[i].calls);
 
