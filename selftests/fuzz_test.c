@@ -2728,12 +2728,18 @@ static void hub_took(struct worker *w, const struct fanout_hub_msg *m)
 	};
 }
 
-/* Check what a serve that returned 0 wrote: replies' results, messages. */
+/*
+ * Check what a serve that returned 0 wrote: replies' results, messages,
+ * payloads, read where the kernel wrote them (a pointer that runs into a
+ * guard page serves as long as what is written fits).
+ */
 static void hub_check(struct worker *w, const struct fanout_hub_serve *s,
-		      const struct fanout_hub_reply *rep, unsigned int nrep,
-		      const struct fanout_hub_msg *msg, unsigned int nmsg,
-		      const char *buf, __u32 buf_len)
+		      unsigned int nrep, unsigned int nmsg)
 {
+	const struct fanout_hub_reply *rep = (const void *)(uintptr_t)s->replies;
+	const struct fanout_hub_msg *msg = (const void *)(uintptr_t)s->msgs;
+	const char *buf = (const char *)(uintptr_t)s->buf;
+	__u32 buf_len = s->buf_len;
 	static const int results[] = {
 		0, -EALREADY, -ENOENT, -ENOTCONN, -ENOBUFS, -EINVAL,
 		-EMSGSIZE, -EFAULT, -EBADSLT,
@@ -2920,7 +2926,7 @@ static void hub_serve(struct worker *w, bool on_ring)
 		c.extra |= E(EMSGSIZE);
 	do_call(w, &w->hub, &c);
 	if (c.known && !c.ret)
-		hub_check(w, s, rep, nrep, msg, nmsg, buf, buf_len);
+		hub_check(w, s, nrep, nmsg);
 }
 
 /*
