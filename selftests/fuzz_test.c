@@ -123,7 +123,7 @@ struct shared {
 		atomic_long calls, ok, err[NERRNO];
 	} stats[NOPS];
 	atomic_long kills, signals, respawns, twins, netns, unpriv;
-	atomic_long hub_msgs, hub_errors;	/* serves' requests, slot errors */
+	atomic_long hub_msgs, hub_errors;	/* what hub serves received */
 	struct slot slot[NWORKERS];
 };
 
@@ -2566,7 +2566,7 @@ static void op_uring(struct worker *w, struct ep *ep)
 	uring_reap(w);
 }
 
-/* ---- operations: hubs ------------------------------------------------------- */
+/* ---- operations: hubs ---------------------------------------------------- */
 
 /* A serve's arrays on the ring fit one command's argument area. */
 _Static_assert(64 + HUB_NREP * sizeof(struct fanout_hub_reply) +

@@ -39,7 +39,8 @@ static int msgs_disjoint(const struct serve *sv, int n)
 			const struct fanout_hub_msg *a = &sv->msg[i];
 			const struct fanout_hub_msg *b = &sv->msg[j];
 
-			if (a->len && b->len && a->offset < b->offset + b->len &&
+			if (a->len && b->len &&
+			    a->offset < b->offset + b->len &&
 			    b->offset < a->offset + a->len)
 				return 0;
 		}
@@ -449,7 +450,8 @@ TEST_F(hub, two_requests_one_conversation)
  */
 TEST_F(hub, two_conversations_one_slot)
 {
-	static const __u8 ua[FANOUT_UUID_LEN] = { 0xa }, ub[FANOUT_UUID_LEN] = { 0xb };
+	static const __u8 ua[FANOUT_UUID_LEN] = { 0xa };
+	static const __u8 ub[FANOUT_UUID_LEN] = { 0xb };
 	struct serve *sv = calloc(1, sizeof(*sv));
 	int seen[HUB_MEMBERS] = { 0 };
 	__u64 a, b;
@@ -1050,7 +1052,7 @@ TEST_F(hub, per_entry_reply_results)
 	ASSERT_EQ(2, sv->s.nmsgs);
 	serve_init(sv, 0, 0);
 	serve_reply(sv, a, 0, "ra", 2);			/* fine */
-	serve_reply(sv, b, 0, "rb", 2);			/* slot 0 did not take b */
+	serve_reply(sv, b, 0, "rb", 2);			/* not slot 0's */
 	serve_reply(sv, 0x7fffffff00000000ULL, 1, "x", 1);	/* unknown */
 	serve_reply(sv, b, 1, "rb", 2);			/* fine */
 	serve_reply(sv, a, 0, "ra", 2);			/* duplicate */
