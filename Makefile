@@ -207,7 +207,7 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 ERRTABLE_TESTS := selftests/limits_test.c selftests/perm_test.c \
 	selftests/user_limits_test.c selftests/device_test.c \
 	selftests/uring_limits_test.c selftests/state_limits_test.c \
-	selftests/netlink_limits_test.c
+	selftests/netlink_limits_test.c selftests/hub_limits_test.c
 ERRTABLE := Documentation/bad-inputs.rst
 
 .PHONY: errtable errtable-check

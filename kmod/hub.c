@@ -579,11 +579,17 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
  * @sv: the serve
  * @ret: its result
  *
- * Return: @ret; a serve that failed received nothing.
+ * A serve that failed received nothing: @sv->nmsgs becomes 0. One that
+ * is to be restarted (-ERESTARTNOINTR: task work, no signal, no reply)
+ * keeps the caller's @sv->nmsgs, as the restart reads the structure
+ * written back: with 0 there it would only reply, and return 0 at once
+ * with nothing received.
+ *
+ * Return: @ret.
  */
 int fanout_hub_serve_end(struct fanout_hub_serve *sv, int ret)
 {
-	if (ret)
+	if (ret && ret != -ERESTARTNOINTR)
 		sv->nmsgs = 0;
 	return ret;
 }

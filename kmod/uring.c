@@ -477,9 +477,29 @@ static void fanout_ucmd_cancelled(struct fanout_ucmd *u, int ret)
 		u->desc->undo(u->ep, &u->karg, ret);
 }
 
+#if !FANOUT_URING_CANCEL_HOOK
+static bool fanout_ucmd_orphaned(struct fanout_ucmd *u);
+#endif
+
 /*
- * Whether @u was cancelled (@ret: the cancel's result), by io_uring or
- * because its task has no memory to copy to.
+ * Whether the monitor would cancel @u on its next pass: without a cancel
+ * hook, a command woken after its ring closed (or its task began to
+ * cancel its requests) must not take anything in between, as its CQE
+ * can no longer be read.
+ */
+static bool fanout_ucmd_orphaned_now(struct fanout_ucmd *u)
+{
+#if FANOUT_URING_CANCEL_HOOK
+	return false;
+#else
+	return fanout_ucmd_orphaned(u);
+#endif
+}
+
+/*
+ * Whether @u was cancelled (@ret: the cancel's result), by io_uring, by
+ * the monitor's rule ahead of its pass, or because its task has no
+ * memory to copy to.
  */
 static bool fanout_ucmd_cancelled_at(struct fanout_ucmd *u, int *ret)
 {
@@ -490,7 +510,8 @@ static bool fanout_ucmd_cancelled_at(struct fanout_ucmd *u, int *ret)
 	if (cancel)
 		*ret = u->res;
 	spin_unlock_bh(&u->ep->uring.lock);
-	if (!cancel && fanout_uring_task_dead()) {
+	if (!cancel && (fanout_uring_task_dead() ||
+			fanout_ucmd_orphaned_now(u))) {
 		*ret = -ECANCELED;
 		cancel = true;
 	}

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "libfanout.h"
+#include "fanout_util.h"
 
 FIXTURE(dev) {
 	int fd;
@@ -53,8 +53,7 @@ TEST_F(dev, version)
 	EXPECT_EQ(FANOUT_MEMBERS_MAX, v.max_members);
 	EXPECT_LT(0, v.max_payload);
 	EXPECT_LT(0, v.max_pending);
-	EXPECT_EQ(FANOUT_FEATURE_AMQ | FANOUT_FEATURE_STATE |
-		  FANOUT_FEATURE_NETLINK | FANOUT_FEATURE_URING, v.features);
+	EXPECT_EQ(FANOUT_TEST_FEATURES, v.features);
 	EXPECT_EQ(0, v.reserved[0]);
 	EXPECT_EQ(0, v.reserved[1]);
 }

@@ -113,7 +113,8 @@ struct fanout_live {
 
 /* Every feature this module has: VERSION must report exactly these. */
 #define FANOUT_TEST_FEATURES	(FANOUT_FEATURE_AMQ | FANOUT_FEATURE_STATE | \
-				 FANOUT_FEATURE_NETLINK | FANOUT_FEATURE_URING)
+				 FANOUT_FEATURE_NETLINK | FANOUT_FEATURE_URING | \
+				 FANOUT_FEATURE_HUB)
 
 #define FANOUT_LIVE_PATH "/sys/kernel/debug/fanout/live"
 

@@ -16,6 +16,10 @@
  * send with FANOUT_SEND_REDELIVER, and send random generic netlink
  * messages to the family "fanout" (any command, flags and attributes),
  * which must be answered with data or a documented error, never hang.
+ * A worker also keeps a hub: it attaches fresh agents (and now and then
+ * what it must not: itself, a pipe, a closed fd, one attached already)
+ * and serves them with random replies and receives, by ioctl and on its
+ * ring; what a serve returns must be well-formed and self-consistent.
  *
  * What must hold:
  *  - every ioctl returns 0 or an errno documented for that operation in
@@ -80,6 +84,9 @@
 #define RSLICE		8192	/* ...of this size */
 #define URING_SLOTS	16	/* io_uring commands a worker keeps pending */
 #define URING_ARG	512	/* bytes of one command's argument area */
+#define HUB_KEPT	4	/* attached agents whose fds a worker keeps */
+#define HUB_NREP	4	/* reply entries of a serve, at most... */
+#define HUB_NMSG	6	/* ...and message entries */
 #define DEFAULT_ITER	20000
 #define DEFAULT_SEED	1
 
@@ -90,7 +97,7 @@ enum op_id {
 	OP_JOIN, OP_LEAVE, OP_RECV, OP_REPLY, OP_REPLY_RECV,
 	OP_SEND, OP_WAIT, OP_CALL, OP_RESULTS, OP_CANCEL, OP_RELEASE,
 	OP_BADCMD, OP_CYCLE, OP_POLL, OP_NONBLOCK, OP_NETNS, OP_TWIN, OP_NAP,
-	OP_URING,
+	OP_URING, OP_HUB,
 	OP_STATE_SET, OP_STATE_GET, OP_CONFIRM, OP_STATE_WAIT, OP_GENL,
 	NOPS
 };
@@ -116,6 +123,7 @@ struct shared {
 		atomic_long calls, ok, err[NERRNO];
 	} stats[NOPS];
 	atomic_long kills, signals, respawns, twins, netns, unpriv;
+	atomic_long hub_msgs, hub_errors;	/* what hub serves received */
 	struct slot slot[NWORKERS];
 };
 
@@ -196,6 +204,17 @@ struct worker {
 	unsigned int ring_next;
 	char uarg[URING_SLOTS][URING_ARG];
 	char ubuf[URING_SLOTS][256];
+	/* hubs: an endpoint only OP_HUB uses, and what it attached */
+	struct ep hub;		/* fd -1: none */
+	pid_t hub_pid;		/* the process that opened it, or 0 */
+	unsigned int hub_slots;	/* slots attached: the next slot number */
+	int hub_kept[HUB_KEPT];	/* attached agents' fds still open */
+	int hub_nkept;
+	struct hub_taken {
+		__u64 id;
+		__u32 slot, member;
+	} hub_taken[MAX_TAKEN];	/* requests received, not yet answered */
+	int hub_ntaken;
 };
 
 enum { PLACE_GOOD, PLACE_RDONLY, PLACE_BAD };
@@ -495,7 +514,7 @@ static void *place_arg(struct worker *w, struct call *c, size_t usize)
 
 static bool nr_known(unsigned int nr)
 {
-	return nr <= 0x05 || (nr >= 0x10 && nr <= 0x14) ||
+	return nr <= 0x05 || (nr >= 0x10 && nr <= 0x16) ||
 	       (nr >= 0x20 && nr <= 0x25) || (nr >= 0x30 && nr <= 0x33);
 }
 
@@ -2547,6 +2566,391 @@ static void op_uring(struct worker *w, struct ep *ep)
 	uring_reap(w);
 }
 
+/* ---- operations: hubs ---------------------------------------------------- */
+
+/* A serve's arrays on the ring fit one command's argument area. */
+_Static_assert(64 + HUB_NREP * sizeof(struct fanout_hub_reply) +
+	       HUB_NMSG * sizeof(struct fanout_hub_msg) <= URING_ARG,
+	       "a hub serve does not fit URING_ARG");
+
+/*
+ * A fresh hub for OP_HUB, none of w->ep[]: what it attaches and receives
+ * cannot upset what the worker knows of those. Closing the old hub
+ * releases what it attached (a serve pending on the ring holds it until
+ * the ring goes).
+ */
+static void hub_reset(struct worker *w)
+{
+	bool nonblock = one_in(w, 4);
+	int fd, i;
+
+	if (w->hub_pid == getpid()) {
+		close(w->hub.fd);
+		for (i = 0; i < w->hub_nkept; i++)
+			close(w->hub_kept[i]);
+	}
+	fd = fanout_open(nonblock ? O_NONBLOCK : 0);
+	CHECK(w, fd >= 0, "open(/dev/fanout): %s", errname(-fd));
+	ep_reset(&w->hub, fd, nonblock);
+	w->hub_pid = getpid();
+	w->hub_slots = 0;
+	w->hub_nkept = 0;
+	w->hub_ntaken = 0;
+}
+
+/* A fresh endpoint on a group of the pool, mostly joined: its fd. */
+static int hub_agent(struct worker *w)
+{
+	int fd = fanout_open(0);
+
+	CHECK(w, fd >= 0, "open(/dev/fanout): %s", errname(-fd));
+	if (!fanout_group_open(fd, w->sh->names[below(w, NNAMES)]) &&
+	    !one_in(w, 6))
+		fanout_join(fd, one_in(w, 2) ? FANOUT_MEMBER_ANY : below(w, 8));
+	return fd;
+}
+
+/*
+ * FANOUT_IOC_HUB_ADD of a fresh agent, or of what must be refused: the
+ * hub itself, a pipe, an fd not open, an agent attached already. Slots
+ * are numbered 0, 1, ... in the order they were attached.
+ */
+static void hub_add(struct worker *w)
+{
+	struct fanout_hub_add *a = (void *)w->arg;
+	struct call c = { .op = OP_HUB, .cmd = FANOUT_IOC_HUB_ADD };
+	int fd, p[2] = { -1, -1 };
+	bool fresh = false;
+
+	switch (below(w, 12)) {
+	case 0:
+		fd = w->hub.fd;
+		c.must_fail = true;
+		c.extra = E(EINVAL);
+		break;
+	case 1:
+		if (pipe(p))
+			return;
+		fd = p[below(w, 2)];
+		c.must_fail = true;
+		c.extra = E(EINVAL);
+		break;
+	case 2:
+		fd = one_in(w, 2) ? -1 : 100000 + (int)below(w, 1000);
+		c.must_fail = true;
+		c.extra = E(EBADF);
+		break;
+	case 3:
+		if (!w->hub_nkept)
+			return;
+		fd = w->hub_kept[below(w, w->hub_nkept)];
+		c.must_fail = true;
+		/* Attached already; it may have left its member too. */
+		c.extra = E(EBUSY) | E(ENOTCONN);
+		break;
+	case 4:
+		/* OP_URING's endpoint: attached already, or joined or not. */
+		if (w->ring_pid != getpid())
+			return;
+		fd = w->ring_fd;
+		c.extra = E(EBUSY) | E(ENOTCONN) | E(EIDRM) | E(ENOSPC);
+		break;
+	default:
+		fd = hub_agent(w);
+		fresh = true;
+		/* Not joined, or its group destroyed since. */
+		c.extra = E(ENOTCONN) | E(EIDRM) | E(ENOSPC);
+		break;
+	}
+	memset(a, 0, sizeof(*a));
+	a->fd = fd;
+	a->flags = flags_with(w, &c, 0, 0);
+	a->slot = junk(w);	/* output */
+	a->reserved0 = reserved32(w, &c);
+	a->reserved = reserved64(w, &c);
+	if (c.must_fail)
+		c.extra |= E(EINVAL);
+	snprintf(c.note, sizeof(c.note), "HUB_ADD hub %d fd %d, %u slots",
+		 w->hub.fd, fd, w->hub_slots);
+	do_call(w, &w->hub, &c);
+	if (c.known && !c.ret) {
+		CHECK(w, a->slot == w->hub_slots,
+		      "HUB_ADD: slot %u, with %u slots attached before",
+		      a->slot, w->hub_slots);
+		w->hub_slots++;
+	} else if (!c.ret) {
+		/* Attached, slot unread: the count is lost, start over. */
+		hub_reset(w);
+	}
+	if (fresh) {
+		if (!c.ret && w->hub_nkept < HUB_KEPT && one_in(w, 3))
+			w->hub_kept[w->hub_nkept++] = fd;
+		else
+			close(fd);	/* the hub holds it if attached */
+	}
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
+/* An attached agent whose fd was kept leaves its member, or is closed. */
+static void hub_leave(struct worker *w)
+{
+	int i, ret;
+
+	if (!w->hub_nkept)
+		return;
+	i = below(w, w->hub_nkept);
+	if (one_in(w, 3)) {
+		close(w->hub_kept[i]);
+	} else {
+		ret = fanout_leave(w->hub_kept[i]);
+		snprintf(w->log[w->logpos++ % LOGLINES], sizeof(w->log[0]),
+			 "HUB        leave fd %d -> %s(%d)", w->hub_kept[i],
+			 errname(-ret), ret);
+		CHECK(w, !ret || ret == -ENOTCONN || ret == -EIDRM,
+		      "LEAVE of an attached agent: %s", errname(-ret));
+		if (ret)
+			return;
+	}
+	w->hub_kept[i] = w->hub_kept[--w->hub_nkept];
+}
+
+/* Remember a request a slot received, for a reply of a later serve. */
+static void hub_took(struct worker *w, const struct fanout_hub_msg *m)
+{
+	if (w->hub_ntaken == MAX_TAKEN)
+		w->hub_taken[below(w, MAX_TAKEN)] =
+			w->hub_taken[--w->hub_ntaken];
+	w->hub_taken[w->hub_ntaken++] = (struct hub_taken){
+		m->id, m->slot, m->member
+	};
+}
+
+/*
+ * Check what a serve that returned 0 wrote: replies' results, messages,
+ * payloads, read where the kernel wrote them (a pointer that runs into a
+ * guard page serves as long as what is written fits).
+ */
+static void hub_check(struct worker *w, const struct fanout_hub_serve *s,
+		      unsigned int nrep, unsigned int nmsg)
+{
+	const struct fanout_hub_reply *rep = (const void *)(uintptr_t)s->replies;
+	const struct fanout_hub_msg *msg = (const void *)(uintptr_t)s->msgs;
+	const char *buf = (const char *)(uintptr_t)s->buf;
+	__u32 buf_len = s->buf_len;
+	static const int results[] = {
+		0, -EALREADY, -ENOENT, -ENOTCONN, -ENOBUFS, -EINVAL,
+		-EMSGSIZE, -EFAULT, -EBADSLT,
+	};
+	unsigned int i, j, k;
+
+	CHECK(w, s->replied == nrep, "HUB_SERVE: replied %u of %u",
+	      s->replied, nrep);
+	for (i = 0; i < nrep; i++) {
+		for (k = 0; k < ARRAY_SIZE(results); k++)
+			if (rep[i].result == results[k])
+				break;
+		CHECK(w, k < ARRAY_SIZE(results),
+		      "HUB_SERVE: reply %u (id %llu slot %u) result %d", i,
+		      (unsigned long long)rep[i].id, rep[i].slot,
+		      rep[i].result);
+		CHECK(w, rep[i].slot < w->hub_slots ||
+		      rep[i].result == -EBADSLT,
+		      "HUB_SERVE: reply %u to slot %u of %u: result %s", i,
+		      rep[i].slot, w->hub_slots, errname(-rep[i].result));
+	}
+	CHECK(w, s->nmsgs <= nmsg && (!nmsg || s->nmsgs),
+	      "HUB_SERVE: %u messages for %u entries", s->nmsgs, nmsg);
+	for (i = 0; i < s->nmsgs; i++) {
+		const struct fanout_hub_msg *m = &msg[i];
+		__u32 bad;
+
+		CHECK(w, m->slot < w->hub_slots,
+		      "HUB_SERVE: message %u from slot %u of %u", i, m->slot,
+		      w->hub_slots);
+		if (m->error) {
+			CHECK(w, (m->error == -ENOTCONN || m->error == -EIDRM) &&
+			      !m->id, "HUB_SERVE: message %u error %d id %llu",
+			      i, m->error, (unsigned long long)m->id);
+			atomic_fetch_add(&w->sh->hub_errors, 1);
+			continue;
+		}
+		CHECK(w, m->id && m->offset % 8 == 0 &&
+		      (__u64)m->offset + m->len <= buf_len &&
+		      m->len <= w->max_payload &&
+		      !(m->flags & ~FANOUT_RECV_REDELIVERED),
+		      "HUB_SERVE: message %u id %llu offset %u len %u (buf_len %u) flags %#x",
+		      i, (unsigned long long)m->id, m->offset, m->len, buf_len,
+		      m->flags);
+		for (j = 0; j < i; j++)
+			CHECK(w, msg[j].error || !m->len || !msg[j].len ||
+			      m->offset >= msg[j].offset + msg[j].len ||
+			      msg[j].offset >= m->offset + m->len,
+			      "HUB_SERVE: payloads %u and %u overlap", j, i);
+		bad = payload_check((const __u8 *)buf + m->offset, m->len,
+				    m->member);
+		CHECK(w, !bad,
+		      "HUB_SERVE: payload of request %llu (len %u) for member %u is wrong at byte %u",
+		      (unsigned long long)m->id, m->len, m->member, bad - 1);
+		hub_took(w, m);
+		atomic_fetch_add(&w->sh->hub_msgs, 1);
+	}
+}
+
+/*
+ * FANOUT_IOC_HUB_SERVE, by ioctl or on the ring: replies to requests the
+ * hub received (or to ids and slots it does not have), then receive;
+ * non-blocking mostly, else bounded by the timer (ioctl) or pending until
+ * a request or the ring's end (ring).
+ */
+static void hub_serve(struct worker *w, bool on_ring)
+{
+	struct call c = { .op = OP_HUB, .cmd = FANOUT_IOC_HUB_SERVE };
+	unsigned int nrep = below(w, HUB_NREP + 1);
+	unsigned int nmsg = below(w, HUB_NMSG + 1);
+	char *out = w->reg[R_REP].base, *buf;
+	bool nonblock = w->hub.nonblock || !one_in(w, 4);
+	struct fanout_hub_serve *s;
+	struct fanout_hub_reply *rep;
+	struct fanout_hub_msg *msg;
+	unsigned int i, slot = 0;
+	__u32 buf_len;
+
+	if (on_ring) {
+		if (w->ring_pid != getpid() || w->ring_pending >= URING_SLOTS)
+			uring_reset(w);
+		if (w->ring_pid != getpid())
+			return;
+		slot = w->ring_next++ % URING_SLOTS;
+		s = (void *)w->uarg[slot];
+		rep = (void *)(w->uarg[slot] + 64);
+		msg = (void *)(rep + HUB_NREP);
+		buf = w->ubuf[slot];
+		buf_len = below(w, sizeof(w->ubuf[0]) + 1);
+	} else {
+		s = (void *)w->arg;
+		rep = (void *)w->reg[R_BUFS].base;
+		msg = (void *)w->reg[R_RES].base;
+		buf = w->reg[R_RBUF].base;
+		buf_len = below(w, one_in(w, 4) ? RSLICES * RSLICE + 1 : 512);
+	}
+	for (i = 0; i < nrep; i++) {
+		struct fanout_hub_reply *r = &rep[i];
+		__u32 len = below(w, 64), member = 0, magic = REPLY_NOCHECK;
+
+		memset(r, 0, sizeof(*r));
+		if (w->hub_ntaken && !one_in(w, 4)) {
+			int k = below(w, w->hub_ntaken);
+
+			r->id = w->hub_taken[k].id;
+			r->slot = w->hub_taken[k].slot;
+			member = w->hub_taken[k].member;
+			magic = REPLY_VERIFY;
+			w->hub_taken[k] = w->hub_taken[--w->hub_ntaken];
+		} else {
+			r->id = atomic_load(&w->sh->recent[below(w, NNAMES)]
+							  [below(w, NRECENT)]);
+			r->slot = one_in(w, 8) ? (__u32)rnd(w) :
+				  below(w, w->hub_slots + 2);
+		}
+		if (one_in(w, 8))
+			r->status = -(int)(1 + below(w, 130));
+		else if (one_in(w, 8))
+			r->status = below(w, 1000);
+		reply_fill((__u8 *)out + i * 64, len, r->id, member, magic);
+		r->buf = uptr(w, &c, R_REP, out + i * 64, len, false);
+		r->len = len;
+		if (inject(w, 16)) {
+			/* Too long: this entry's result, not the call's. */
+			r->buf = (uintptr_t)out;
+			r->len = w->max_payload + 1;
+		}
+		r->result = junk(w);	/* output */
+	}
+	memset(s, 0, sizeof(*s));
+	s->replies = uptr(w, &c, R_BUFS, rep, nrep * sizeof(*rep), true);
+	s->nreplies = nrep;
+	if (inject(w, 20)) {
+		s->nreplies = FANOUT_HUB_SLOTS_MAX + 1 + below(w, 1000);
+		c.must_fail = true;
+	}
+	s->flags = flags_with(w, &c, nonblock && !w->hub.nonblock ?
+			      FANOUT_HUB_NONBLOCK : 0, FANOUT_HUB_FLAGS);
+	s->msgs = uptr(w, &c, R_RES, msg, nmsg * sizeof(*msg), true);
+	s->nmsgs = nmsg;
+	if (inject(w, 20)) {
+		s->nmsgs = one_in(w, 2) ? ~0U : FANOUT_HUB_SLOTS_MAX + 1;
+		c.must_fail = true;
+	}
+	s->buf_len = buf_len;
+	s->buf = uptr(w, &c, R_RBUF, buf, buf_len, true);
+	s->replied = junk(w);	/* output */
+	s->reserved0 = reserved32(w, &c);
+	s->reserved[0] = reserved64(w, &c);
+	s->reserved[1] = reserved64(w, &c);
+	snprintf(c.note, sizeof(c.note),
+		 "HUB_SERVE%s nreplies %u nmsgs %u buf_len %u flags %#x, %u slots",
+		 on_ring ? " on ring" : "", s->nreplies, s->nmsgs, buf_len,
+		 s->flags, w->hub_slots);
+
+	if (on_ring) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+		if (!sqe)
+			return;
+		fanout_prep_cmd(sqe, w->hub.fd, FANOUT_IOC_HUB_SERVE, s);
+		if (one_in(w, 8))
+			sqe->flags |= IOSQE_ASYNC;
+		snprintf(w->log[w->logpos++ % LOGLINES], sizeof(w->log[0]),
+			 "HUB        %s", c.note);
+		if (io_uring_submit(&w->ring) == 1)
+			w->ring_pending++;
+		atomic_fetch_add(&w->sh->calls, 1);
+		atomic_fetch_add(&w->sh->stats[OP_HUB].calls, 1);
+		uring_reap(w);
+		return;
+	}
+	if (c.must_fail)
+		c.extra |= E(EINVAL);
+	if (!w->hub_slots) {
+		c.must_fail = true;
+		c.extra |= E(ENOTCONN);
+	}
+	if (nonblock)
+		c.extra |= E(EAGAIN);
+	else
+		c.sleeps = true;
+	if (nmsg)
+		c.extra |= E(EMSGSIZE);
+	do_call(w, &w->hub, &c);
+	if (c.known && !c.ret)
+		hub_check(w, s, nrep, nmsg);
+}
+
+/*
+ * A hub of the worker's own: attach endpoints to it, make attached
+ * agents leave, and serve.
+ */
+static void op_hub(struct worker *w, struct ep *ep)
+{
+	unsigned int r = below(w, 10);
+
+	if (w->twin)
+		return;
+	if (w->hub_pid != getpid() || one_in(w, 60))
+		hub_reset(w);
+	if (!w->hub_slots && !one_in(w, 4))
+		r = 0;
+	if (r < 3)
+		hub_add(w);
+	else if (r < 4)
+		hub_leave(w);
+	else
+		hub_serve(w, r >= 8);
+}
+
 /* ---- the table of operations --------------------------------------------- */
 
 #define EMSGS	E(EMSGSIZE)
@@ -2592,6 +2996,7 @@ static const struct op ops[NOPS] = {
 	[OP_TWIN]	= { "TWIN", 0, op_twin, 2, false, 0 },
 	[OP_NAP]	= { "NAP", 0, op_nap, 6, false, 0 },
 	[OP_URING]	= { "URING", 0, op_uring, 40, false, 0 },
+	[OP_HUB]	= { "HUB", 0, op_hub, 40, false, E(ENOMEM) },
 	[OP_STATE_SET]	= { "STATE_SET", FANOUT_IOC_STATE_SET, op_state_set, 15, true,
 			    E(EINVAL) | EMSGS | E(ENOMEM) | E(EIDRM) },
 	[OP_STATE_GET]	= { "STATE_GET", FANOUT_IOC_STATE_GET, op_state_get, 10, true,
@@ -2685,6 +3090,7 @@ worker_main(struct shared *sh, int slot, unsigned int gen)
 	for (i = 0; i < NEPS; i++)
 		w->ep[i].fd = -1;
 	w->ring_fd = -1;
+	w->hub.fd = -1;
 
 	/* Some workers run as an ordinary user: permissions come into play. */
 	if (!geteuid() && slot && one_in(w, 5)) {
@@ -2928,6 +3334,8 @@ static void print_stats(struct shared *sh, double secs)
 	       atomic_load(&sh->kills), atomic_load(&sh->signals),
 	       atomic_load(&sh->respawns), atomic_load(&sh->twins),
 	       atomic_load(&sh->netns), atomic_load(&sh->unpriv));
+	printf("# hub serves by ioctl received %ld requests and %ld slot errors\n",
+	       atomic_load(&sh->hub_msgs), atomic_load(&sh->hub_errors));
 	for (i = 0; i < NOPS; i++) {
 		long calls = atomic_load(&sh->stats[i].calls);
 
@@ -3068,7 +3476,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 7200)
 		static const enum op_id must[] = {
 			OP_CREATE, OP_OPEN, OP_JOIN, OP_RECV, OP_REPLY,
 			OP_REPLY_RECV, OP_SEND, OP_WAIT, OP_CALL, OP_RESULTS,
-			OP_RELEASE,
+			OP_RELEASE, OP_HUB,
 		};
 
 		for (i = 0; i < (int)ARRAY_SIZE(must); i++)
