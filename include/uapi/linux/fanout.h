@@ -502,9 +502,12 @@ struct fanout_hub_msg {
  *
  * Every reply is done first, in order, each with its own result (an
  * entry's error does not stop the others). Then requests queued for the
- * attached agents are taken, as many as @msgs and @buf hold, the oldest
- * slot woken first; when there is none yet the call blocks until one
- * arrives (a slot's error counts as one). A payload that does not fit
+ * attached agents are taken, as many as @msgs and @buf hold, the slot
+ * woken longest ago first; when there is none yet the call blocks until
+ * one arrives (a slot's error counts as one). Like any agent, a slot
+ * serves one conversation at a time: it gives every request of that
+ * conversation queued, but one of another conversation only once those
+ * it took are answered. A payload that does not fit
  * what is left of @buf stays queued for the next serve; one larger than
  * the whole of @buf gives -EMSGSIZE when nothing else was received.
  *
