@@ -435,25 +435,6 @@ int fanout_recv(struct fanout_endpoint *ep, struct fanout_recv *r)
 	}
 }
 
-/* The target of request @req for member @member, by binary search. */
-static struct fanout_target *fanout_target_find(struct fanout_request *req,
-						u32 member)
-{
-	u32 lo = 0, hi = req->ntargets;
-
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (req->targets[mid].member == member)
-			return &req->targets[mid];
-		if (req->targets[mid].member < member)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* The caller cannot learn what it received: put the request back. */
 void fanout_recv_undo(struct fanout_endpoint *ep, struct fanout_recv *r,
 		      int ret)
@@ -466,7 +447,7 @@ void fanout_recv_undo(struct fanout_endpoint *ep, struct fanout_recv *r,
 		return;
 	spin_lock_bh(&g->lock);
 	req = xa_load(&g->requests, r->id);
-	t = req ? fanout_target_find(req, r->member) : NULL;
+	t = req ? fanout_request_target(req, r->member) : NULL;
 	if (t)
 		fanout_untake_locked(g, ep, t);
 	spin_unlock_bh(&g->lock);
@@ -514,7 +495,7 @@ static int fanout_reply_settle(struct fanout_group *g,
 	if (ep->member < 0)
 		return -ENOTCONN;
 	req = xa_load(&g->requests, r->id);
-	t = req ? fanout_target_find(req, ep->member) : NULL;
+	t = req ? fanout_request_target(req, ep->member) : NULL;
 	if (t && (t->state == FANOUT_TARGET_REPLIED ||
 		  t->state == FANOUT_TARGET_FAILED)) {
 		g->stats.dup_replies++;

@@ -114,6 +114,8 @@ struct fanout_amq_key {
  * @agent_pid: the process that bound @agent (for debugfs)
  * @nqueued: entries in @targets
  * @ntaken: its targets taken by @agent and not yet settled
+ * @keyed: in fanout_group.amqs; an AMQ of a UUID the kernel generated
+ *	is not, until another request of its conversation needs it
  * @rcu: frees it after the table's lockless readers
  *
  * Exists while busy: some target of it is queued or taken. Protected by
@@ -129,6 +131,7 @@ struct fanout_amq {
 	pid_t agent_pid;
 	u32 nqueued;
 	u32 ntaken;
+	bool keyed;
 	struct rcu_head rcu;
 };
 
@@ -204,6 +207,9 @@ struct fanout_target {
  * @nreplied: targets replied (group lock; read locklessly by waiters)
  * @nfailed: targets with a failure notice (likewise)
  * @released: taken out of the table; no new targets settle normally
+ * @conv_node: in fanout_group.convs while unreleased, when the kernel
+ *	generated @uuid (amq.c)
+ * @conv_indexed: on @conv_node
  * @ntargets: entries in @targets
  * @payload: the shared payload, or NULL with per-target payloads
  * @user: the sender's user, charged for this request
@@ -226,6 +232,8 @@ struct fanout_request {
 	u32 nreplied;
 	u32 nfailed;
 	bool released;
+	struct rhash_head conv_node;
+	bool conv_indexed;
 	u32 ntargets;
 	struct fanout_payload *payload;
 	struct fanout_user *user;
@@ -258,7 +266,10 @@ struct fanout_request {
  * @dead: destroyed; no new binds, sends or joins
  * @next_id: last request id handed out
  * @requests: id -> struct fanout_request, for unreleased requests
- * @amqs: (member, UUID) -> busy struct fanout_amq
+ * @amqs: (member, UUID) -> busy struct fanout_amq, when keyed
+ * @convs: UUID -> unreleased struct fanout_request whose UUID the kernel
+ *	generated: where a later request of the conversation finds its
+ *	AMQs (amq.c)
  * @amq_cache: idle AMQs kept for reuse (by their @ready_node), so that a
  *	fan-out does not allocate and free one per target (amq.c)
  * @amq_ncached: entries in @amq_cache
@@ -293,6 +304,7 @@ struct fanout_group {
 	u64 next_id;
 	struct xarray requests;
 	struct rhashtable amqs;
+	struct rhashtable convs;
 	struct list_head amq_cache;
 	u32 amq_ncached;
 	struct fanout_group_stats stats;
@@ -428,6 +440,8 @@ void fanout_amq_table_destroy(struct fanout_group *g);
 int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,
 		       bool fresh, struct list_head *reserve);
 void fanout_amq_unreserve(struct fanout_group *g, struct list_head *reserve);
+void fanout_amq_conv_add(struct fanout_group *g, struct fanout_request *req);
+void fanout_amq_conv_del(struct fanout_group *g, struct fanout_request *req);
 int fanout_amq_queue(struct fanout_group *g, struct fanout_target *t,
 		     struct list_head *reserve);
 void fanout_amq_settle(struct fanout_group *g, struct fanout_target *t);
@@ -473,6 +487,8 @@ void fanout_request_fail_open(struct fanout_request *req, int status);
 bool fanout_request_fail_batch(struct fanout_request *req, int status,
 			       u32 *next);
 void fanout_payload_free(struct fanout_payload *p);
+struct fanout_target *fanout_request_target(struct fanout_request *req,
+					    u32 member);
 struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len);
 void fanout_request_put(struct fanout_request *req);
 

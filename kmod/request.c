@@ -6,6 +6,7 @@
 #include <linux/bitmap.h>
 #include <linux/hrtimer.h>
 #include <linux/overflow.h>
+#include <linux/random.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -36,6 +37,45 @@ struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len)
 		return ERR_PTR(-EFAULT);
 	}
 	return p;
+}
+
+/*
+ * A random (version 4) UUID, from the per-CPU batches of random words:
+ * cheaper than generate_random_uuid(), one per request.
+ */
+static void fanout_uuid_gen(u8 uuid[FANOUT_UUID_LEN])
+{
+	u64 r[2] = { get_random_u64(), get_random_u64() };
+
+	memcpy(uuid, r, FANOUT_UUID_LEN);
+	uuid[6] = (uuid[6] & 0x0f) | 0x40;
+	uuid[8] = (uuid[8] & 0x3f) | 0x80;
+}
+
+/**
+ * fanout_request_target() - the target of @req for member @member
+ * @req: the request
+ * @member: a member index
+ *
+ * A binary search: the targets are by ascending member index.
+ * Return: the target, or NULL when @member is not one.
+ */
+struct fanout_target *fanout_request_target(struct fanout_request *req,
+					    u32 member)
+{
+	u32 lo = 0, hi = req->ntargets;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (req->targets[mid].member == member)
+			return &req->targets[mid];
+		if (req->targets[mid].member < member)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 static void fanout_request_free(struct kref *ref)
@@ -442,6 +482,8 @@ static int fanout_request_start(struct fanout_request *req, u32 deadline_ms,
 		g->stats.requests++;
 		trace_fanout_send(req, deadline_ms);
 		fanout_state_target_open(g, req->ntargets);
+		if (!(req->flags & FANOUT_SEND_UUID))
+			fanout_amq_conv_add(g, req);
 		fanout_request_queue(req, bits, reserve);
 		req->expires = ktime_add_ms(ktime_get(), deadline_ms);
 		hrtimer_start(&req->deadline, ms_to_ktime(deadline_ms) / 2,
@@ -503,7 +545,7 @@ int fanout_send(struct fanout_endpoint *ep, struct fanout_send *s)
 	if (s->flags & FANOUT_SEND_UUID)
 		memcpy(req->uuid, s->uuid, sizeof(req->uuid));
 	else
-		generate_random_uuid(req->uuid);
+		fanout_uuid_gen(req->uuid);
 	ret = fanout_amq_reserve(g, req, !(s->flags & FANOUT_SEND_UUID),
 				 &reserve);
 	if (ret)
@@ -770,6 +812,7 @@ static void fanout_request_unlink(struct fanout_request *req)
 	req->released = true;
 	fanout_request_fail_open(req, -ECANCELED);
 	fanout_request_wake(req);
+	fanout_amq_conv_del(g, req);
 	xa_erase(&g->requests, req->id);
 	list_del_init(&req->owner_node);
 	g->stats.pending--;

@@ -201,6 +201,117 @@ TEST_F(conv, two_conversations)
 }
 
 /* Without a backlog, a conversation beyond the pool fails -ENOBUFS. */
+/* Send @payload to member 0 in a new conversation: its UUID in @uuid. */
+static int send_new_conv(int fd, const char *payload,
+			 __u8 uuid[FANOUT_UUID_LEN], __u64 *id)
+{
+	struct fanout_send s;
+	__u64 mask = 1;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	s.payload = (uintptr_t)payload;
+	s.payload_len = strlen(payload);
+	s.targets = (uintptr_t)&mask;
+	s.targets_bits = 1;
+	ret = fanout_send(fd, &s);
+	if (!ret) {
+		memcpy(uuid, s.uuid, FANOUT_UUID_LEN);
+		*id = s.id;
+	}
+	return ret;
+}
+
+/* Send @payload to member 0 in the conversation @uuid. */
+static int send_in_conv(int fd, const char *payload,
+			const __u8 uuid[FANOUT_UUID_LEN], __u64 *id)
+{
+	struct fanout_send s;
+	__u64 mask = 1;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	s.flags = FANOUT_SEND_UUID;
+	memcpy(s.uuid, uuid, FANOUT_UUID_LEN);
+	s.payload = (uintptr_t)payload;
+	s.payload_len = strlen(payload);
+	s.targets = (uintptr_t)&mask;
+	s.targets_bits = 1;
+	ret = fanout_send(fd, &s);
+	if (!ret)
+		*id = s.id;
+	return ret;
+}
+
+/*
+ * A conversation whose UUID the kernel generated goes on with requests
+ * that name it: queued behind the first (before any agent took it) or
+ * sent once an agent took it, they reach the same agent, and no other;
+ * once it is over, the UUID starts a conversation like any other.
+ */
+TEST_F(conv, generated_uuid_continued)
+{
+	__u8 uuid[FANOUT_UUID_LEN];
+	__u64 id1, id2, id3;
+	struct fanout_recv r;
+	char buf[64];
+
+	conv_start(_metadata, self, 0, 4, 0);
+	ASSERT_EQ(0, send_new_conv(self->co, "first", uuid, &id1));
+	ASSERT_EQ(0, send_in_conv(self->co, "second", uuid, &id2));
+	ASSERT_EQ(0, take(self->ag[0], buf, sizeof(buf), &r));
+	EXPECT_EQ(id1, r.id);
+	EXPECT_EQ(0, memcmp(uuid, r.uuid, FANOUT_UUID_LEN));
+	/* The second waits for the agent of the first. */
+	EXPECT_EQ(-EAGAIN, take(self->ag[1], buf, sizeof(buf), &r));
+	EXPECT_EQ(-EAGAIN, take(self->ag[2], buf, sizeof(buf), &r));
+	ASSERT_EQ(0, take(self->ag[0], buf, sizeof(buf), &r));
+	EXPECT_EQ(id2, r.id);
+	EXPECT_STREQ("second", buf);
+	/* Sent while the agent holds both: it goes to that agent too. */
+	ASSERT_EQ(0, send_in_conv(self->co, "third", uuid, &id3));
+	EXPECT_EQ(-EAGAIN, take(self->ag[1], buf, sizeof(buf), &r));
+	ASSERT_EQ(0, take(self->ag[0], buf, sizeof(buf), &r));
+	EXPECT_EQ(id3, r.id);
+	EXPECT_EQ(0, answer(self->ag[0], id1));
+	EXPECT_EQ(0, answer(self->ag[0], id2));
+	EXPECT_EQ(0, answer(self->ag[0], id3));
+	EXPECT_EQ(0, stats_of(self->co).amqs_busy);
+	/* Over and released: the UUID reaches any agent again. */
+	EXPECT_EQ(0, fanout_release(self->co, id1));
+	ASSERT_EQ(0, send_in_conv(self->co, "fourth", uuid, &id2));
+	ASSERT_EQ(0, take(self->ag[1], buf, sizeof(buf), &r));
+	EXPECT_STREQ("fourth", buf);
+	EXPECT_EQ(0, answer(self->ag[1], id2));
+}
+
+/*
+ * The first request of a generated conversation released while a later
+ * one of it is still queued: the conversation goes on in its queue.
+ */
+TEST_F(conv, generated_uuid_outlives_first)
+{
+	__u8 uuid[FANOUT_UUID_LEN];
+	__u64 id1, id2, id3;
+	struct fanout_recv r;
+	char buf[64];
+
+	conv_start(_metadata, self, 0, 4, 0);
+	ASSERT_EQ(0, send_new_conv(self->co, "first", uuid, &id1));
+	ASSERT_EQ(0, send_in_conv(self->co, "second", uuid, &id2));
+	EXPECT_EQ(0, fanout_release(self->co, id1));
+	ASSERT_EQ(0, send_in_conv(self->co, "third", uuid, &id3));
+	EXPECT_EQ(1, stats_of(self->co).amqs_busy);
+	ASSERT_EQ(0, take(self->ag[0], buf, sizeof(buf), &r));
+	EXPECT_STREQ("second", buf);
+	EXPECT_EQ(-EAGAIN, take(self->ag[1], buf, sizeof(buf), &r));
+	ASSERT_EQ(0, take(self->ag[0], buf, sizeof(buf), &r));
+	EXPECT_STREQ("third", buf);
+	EXPECT_EQ(0, answer(self->ag[0], id2));
+	EXPECT_EQ(0, answer(self->ag[0], id3));
+	EXPECT_EQ(0, stats_of(self->co).amqs_busy);
+}
+
 TEST_F(conv, pool_exhausted)
 {
 	__u32 state;
