@@ -477,8 +477,9 @@ static int fanout_reply_check(const struct fanout_reply *r)
 
 /*
  * Settle the target @ep took of request @r->id; *@woken is its request,
- * whose waiters the caller wakes (NULL when nothing settled). Group lock
- * held.
+ * whose waiters the caller wakes (NULL when nothing settled). On input
+ * *@woken may be a request of the group looked up under this hold of the
+ * group lock, to look up again. Group lock held.
  */
 static int fanout_reply_settle(struct fanout_group *g,
 			       struct fanout_endpoint *ep,
@@ -486,7 +487,7 @@ static int fanout_reply_settle(struct fanout_group *g,
 			       struct fanout_payload **reply,
 			       struct fanout_request **woken)
 {
-	struct fanout_request *req;
+	struct fanout_request *req = *woken;
 	struct fanout_target *t;
 	int ret;
 
@@ -494,7 +495,8 @@ static int fanout_reply_settle(struct fanout_group *g,
 	*woken = NULL;
 	if (ep->member < 0)
 		return -ENOTCONN;
-	req = xa_load(&g->requests, r->id);
+	if (!req || req->id != r->id)
+		req = xa_load(&g->requests, r->id);
 	t = req ? fanout_request_target(req, ep->member) : NULL;
 	if (t && (t->state == FANOUT_TARGET_REPLIED ||
 		  t->state == FANOUT_TARGET_FAILED)) {
@@ -591,12 +593,14 @@ void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
 			last = NULL;
 			spin_lock_bh(&g->lock);
 		}
+		woken = last;
 		results[i] = fanout_reply_settle(g, eps[i], &r[i], &reply[i],
 						 &woken);
-		if (woken != last && last)
-			fanout_request_wake(last);
-		if (woken)
+		if (woken && woken != last) {
+			if (last)
+				fanout_request_wake(last);
 			last = woken;
+		}
 	}
 	if (g) {
 		if (last)

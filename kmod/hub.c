@@ -493,20 +493,58 @@ static void fanout_hub_untake(struct fanout_hub_slot *s,
 	fanout_recv_undo(s->ep, &r, -EFAULT);
 }
 
-/*
- * Look at one ready slot. Return: 1 when a message was written, 0 when
- * the slot had nothing, -EMSGSIZE when its next payload does not fit
- * (it stays ready, first), -EFAULT.
+/* Messages of a serve written to the caller's array at once. */
+#define FANOUT_HUB_MSG_CHUNK	16
+
+/**
+ * struct fanout_hub_batch - messages taken, not yet written
+ * @msg: the messages
+ * @slot: the slot of each
+ * @n: entries
  */
-static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
-				 struct fanout_hub_serve *sv, u32 *used)
+struct fanout_hub_batch {
+	struct fanout_hub_msg msg[FANOUT_HUB_MSG_CHUNK];
+	struct fanout_hub_slot *slot[FANOUT_HUB_MSG_CHUNK];
+	u32 n;
+};
+
+/*
+ * Write @b after the messages of @sv written so far. When that fails,
+ * what @b took goes back to its queues. Return: 0 or -EFAULT.
+ */
+static int fanout_hub_flush(struct fanout_hub_serve *sv,
+			    struct fanout_hub_batch *b)
 {
 	struct fanout_hub_msg __user *um = u64_to_user_ptr(sv->msgs);
-	struct fanout_hub_msg msg;
+	u32 i, n = b->n;
+
+	b->n = 0;
+	if (!copy_to_user(um + sv->nmsgs, b->msg, n * sizeof(b->msg[0]))) {
+		sv->nmsgs += n;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!b->msg[i].error)
+			fanout_hub_untake(b->slot[i], &b->msg[i]);
+		fanout_hub_requeue(b->slot[i], true);
+	}
+	return -EFAULT;
+}
+
+/*
+ * Look at one ready slot, adding what it gives to @b. Return: 1 when it
+ * gave a message, 0 when it had nothing, -EMSGSIZE when its next payload
+ * does not fit (it stays ready, first), -EFAULT.
+ */
+static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
+				 struct fanout_hub_serve *sv,
+				 struct fanout_hub_batch *b, u32 *used)
+{
+	struct fanout_hub_msg *msg = &b->msg[b->n];
 	bool more = false;
 	int ret;
 
-	ret = fanout_hub_take(s, sv, *used, &msg, &more);
+	ret = fanout_hub_take(s, sv, *used, msg, &more);
 	if (ret == -EAGAIN)
 		return 0;
 	if (ret == -EMSGSIZE || ret == -EFAULT) {
@@ -519,16 +557,10 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 	 */
 	if (ret && !fanout_hub_slot_unhook(s))
 		return 0;
-	msg.error = ret;
-	if (copy_to_user(um + sv->nmsgs, &msg, sizeof(msg))) {
-		if (!ret)
-			fanout_hub_untake(s, &msg);
-		fanout_hub_requeue(s, true);
-		return -EFAULT;
-	}
-	sv->nmsgs++;
+	msg->error = ret;
+	b->slot[b->n++] = s;
 	if (!ret)
-		*used = msg.offset + msg.len;
+		*used = msg->offset + msg->len;
 	/*
 	 * It holds more: the others first. What is queued for it later
 	 * wakes it again.
@@ -553,6 +585,7 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 			 struct fanout_hub_serve *sv)
 {
 	struct fanout_hub *hub = fanout_hub_of(ep);
+	struct fanout_hub_batch b;
 	struct fanout_hub_slot *s;
 	u32 room = sv->nmsgs;
 	u32 used = 0;
@@ -563,11 +596,19 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 	if (!room)
 		return 0;
 	sv->nmsgs = 0;
-	while (sv->nmsgs < room && (s = fanout_hub_next_ready(hub))) {
-		ret = fanout_hub_serve_slot(s, sv, &used);
+	b.n = 0;
+	while (sv->nmsgs + b.n < room && (s = fanout_hub_next_ready(hub))) {
+		ret = fanout_hub_serve_slot(s, sv, &b, &used);
 		if (ret < 0)
 			break;
+		if (b.n == FANOUT_HUB_MSG_CHUNK) {
+			ret = fanout_hub_flush(sv, &b);
+			if (ret)
+				break;
+		}
 	}
+	if (b.n && fanout_hub_flush(sv, &b))
+		ret = -EFAULT;
 	if (sv->nmsgs)
 		return 0;
 	sv->nmsgs = room;
