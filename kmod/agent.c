@@ -555,44 +555,24 @@ int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
 	return ret;
 }
 
-/**
- * fanout_reply_many() - answer several requests, as many fanout_reply()
- * @eps: the agent endpoint of each reply, bound (NULL: skip the entry)
- * @r: the replies
- * @results: out: what fanout_reply() returns for each (left alone for
- *	skipped entries)
- * @n: entries, at most %FANOUT_SETTLE_BATCH
- *
- * Payloads are copied in first; then the replies of agents of one group
- * settle in one hold of its lock, and a request's waiters are woken once
- * for a run of replies to it.
+/*
+ * Settle @n prepared replies of agents of @g in one hold of its lock,
+ * waking a request's waiters once for a run of replies to it. Entries
+ * already failed (or skipped) are passed over.
  */
-void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
-		       int *results, unsigned int n)
+static void fanout_reply_run(struct fanout_group *g,
+			     struct fanout_endpoint **eps,
+			     struct fanout_reply *r,
+			     struct fanout_payload **reply, int *results,
+			     unsigned int n)
 {
-	struct fanout_payload *reply[FANOUT_SETTLE_BATCH];
 	struct fanout_request *woken, *last = NULL;
-	struct fanout_group *g = NULL;
 	unsigned int i;
 
-	if (WARN_ON_ONCE(n > FANOUT_SETTLE_BATCH))
-		n = FANOUT_SETTLE_BATCH;
-	for (i = 0; i < n; i++)
-		if (eps[i])
-			results[i] = fanout_reply_prepare(&r[i], &reply[i]);
+	spin_lock_bh(&g->lock);
 	for (i = 0; i < n; i++) {
 		if (!eps[i] || results[i])
 			continue;
-		if (g != fanout_ep_group(eps[i])) {
-			if (g) {
-				if (last)
-					fanout_request_wake(last);
-				spin_unlock_bh(&g->lock);
-			}
-			g = fanout_ep_group(eps[i]);
-			last = NULL;
-			spin_lock_bh(&g->lock);
-		}
 		woken = last;
 		results[i] = fanout_reply_settle(g, eps[i], &r[i], &reply[i],
 						 &woken);
@@ -602,10 +582,42 @@ void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
 			last = woken;
 		}
 	}
-	if (g) {
-		if (last)
-			fanout_request_wake(last);
-		spin_unlock_bh(&g->lock);
+	if (last)
+		fanout_request_wake(last);
+	spin_unlock_bh(&g->lock);
+}
+
+/**
+ * fanout_reply_many() - answer several requests, as many fanout_reply()
+ * @eps: the agent endpoint of each reply, bound (NULL: skip the entry)
+ * @r: the replies
+ * @results: out: what fanout_reply() returns for each (left alone for
+ *	skipped entries)
+ * @n: entries, at most %FANOUT_SETTLE_BATCH
+ *
+ * Payloads are copied in first; then the replies of agents of one group
+ * settle in one hold of its lock (fanout_reply_run()).
+ */
+void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
+		       int *results, unsigned int n)
+{
+	struct fanout_payload *reply[FANOUT_SETTLE_BATCH];
+	struct fanout_group *g;
+	unsigned int i, j;
+
+	if (WARN_ON_ONCE(n > FANOUT_SETTLE_BATCH))
+		n = FANOUT_SETTLE_BATCH;
+	for (i = 0; i < n; i++)
+		if (eps[i])
+			results[i] = fanout_reply_prepare(&r[i], &reply[i]);
+	for (i = 0; i < n; i = j) {
+		g = eps[i] ? fanout_ep_group(eps[i]) : NULL;
+		for (j = i + 1; j < n; j++)
+			if (eps[j] && fanout_ep_group(eps[j]) != g)
+				break;
+		if (g)
+			fanout_reply_run(g, eps + i, r + i, reply + i,
+					 results + i, j - i);
 	}
 	for (i = 0; i < n; i++)
 		if (eps[i])

@@ -200,44 +200,29 @@ TEST_F(conv, two_conversations)
 	EXPECT_STREQ("x4", buf);
 }
 
-/* Without a backlog, a conversation beyond the pool fails -ENOBUFS. */
-/* Send @payload to member 0 in a new conversation: its UUID in @uuid. */
-static int send_new_conv(int fd, const char *payload,
-			 __u8 uuid[FANOUT_UUID_LEN], __u64 *id)
+/*
+ * Send @payload to member 0 in conversation @uuid, or with @uuid NULL in
+ * a new one, whose UUID the kernel generates into @out.
+ */
+static int send_to_one(int fd, const char *payload, const __u8 *uuid,
+		       __u8 *out, __u64 *id)
 {
 	struct fanout_send s;
 	__u64 mask = 1;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
-	s.payload = (uintptr_t)payload;
-	s.payload_len = strlen(payload);
-	s.targets = (uintptr_t)&mask;
-	s.targets_bits = 1;
-	ret = fanout_send(fd, &s);
-	if (!ret) {
-		memcpy(uuid, s.uuid, FANOUT_UUID_LEN);
-		*id = s.id;
+	if (uuid) {
+		s.flags = FANOUT_SEND_UUID;
+		memcpy(s.uuid, uuid, FANOUT_UUID_LEN);
 	}
-	return ret;
-}
-
-/* Send @payload to member 0 in the conversation @uuid. */
-static int send_in_conv(int fd, const char *payload,
-			const __u8 uuid[FANOUT_UUID_LEN], __u64 *id)
-{
-	struct fanout_send s;
-	__u64 mask = 1;
-	int ret;
-
-	memset(&s, 0, sizeof(s));
-	s.flags = FANOUT_SEND_UUID;
-	memcpy(s.uuid, uuid, FANOUT_UUID_LEN);
 	s.payload = (uintptr_t)payload;
 	s.payload_len = strlen(payload);
 	s.targets = (uintptr_t)&mask;
 	s.targets_bits = 1;
 	ret = fanout_send(fd, &s);
+	if (!ret && out)
+		memcpy(out, s.uuid, FANOUT_UUID_LEN);
 	if (!ret)
 		*id = s.id;
 	return ret;
@@ -257,8 +242,8 @@ TEST_F(conv, generated_uuid_continued)
 	char buf[64];
 
 	conv_start(_metadata, self, 0, 4, 0);
-	ASSERT_EQ(0, send_new_conv(self->co, "first", uuid, &id1));
-	ASSERT_EQ(0, send_in_conv(self->co, "second", uuid, &id2));
+	ASSERT_EQ(0, send_to_one(self->co, "first", NULL, uuid, &id1));
+	ASSERT_EQ(0, send_to_one(self->co, "second", uuid, NULL, &id2));
 	ASSERT_EQ(0, take(self->ag[0], buf, sizeof(buf), &r));
 	EXPECT_EQ(id1, r.id);
 	EXPECT_EQ(0, memcmp(uuid, r.uuid, FANOUT_UUID_LEN));
@@ -269,7 +254,7 @@ TEST_F(conv, generated_uuid_continued)
 	EXPECT_EQ(id2, r.id);
 	EXPECT_STREQ("second", buf);
 	/* Sent while the agent holds both: it goes to that agent too. */
-	ASSERT_EQ(0, send_in_conv(self->co, "third", uuid, &id3));
+	ASSERT_EQ(0, send_to_one(self->co, "third", uuid, NULL, &id3));
 	EXPECT_EQ(-EAGAIN, take(self->ag[1], buf, sizeof(buf), &r));
 	ASSERT_EQ(0, take(self->ag[0], buf, sizeof(buf), &r));
 	EXPECT_EQ(id3, r.id);
@@ -279,7 +264,7 @@ TEST_F(conv, generated_uuid_continued)
 	EXPECT_EQ(0, stats_of(self->co).amqs_busy);
 	/* Over and released: the UUID reaches any agent again. */
 	EXPECT_EQ(0, fanout_release(self->co, id1));
-	ASSERT_EQ(0, send_in_conv(self->co, "fourth", uuid, &id2));
+	ASSERT_EQ(0, send_to_one(self->co, "fourth", uuid, NULL, &id2));
 	ASSERT_EQ(0, take(self->ag[1], buf, sizeof(buf), &r));
 	EXPECT_STREQ("fourth", buf);
 	EXPECT_EQ(0, answer(self->ag[1], id2));
@@ -297,10 +282,10 @@ TEST_F(conv, generated_uuid_outlives_first)
 	char buf[64];
 
 	conv_start(_metadata, self, 0, 4, 0);
-	ASSERT_EQ(0, send_new_conv(self->co, "first", uuid, &id1));
-	ASSERT_EQ(0, send_in_conv(self->co, "second", uuid, &id2));
+	ASSERT_EQ(0, send_to_one(self->co, "first", NULL, uuid, &id1));
+	ASSERT_EQ(0, send_to_one(self->co, "second", uuid, NULL, &id2));
 	EXPECT_EQ(0, fanout_release(self->co, id1));
-	ASSERT_EQ(0, send_in_conv(self->co, "third", uuid, &id3));
+	ASSERT_EQ(0, send_to_one(self->co, "third", uuid, NULL, &id3));
 	EXPECT_EQ(1, stats_of(self->co).amqs_busy);
 	ASSERT_EQ(0, take(self->ag[0], buf, sizeof(buf), &r));
 	EXPECT_STREQ("second", buf);
@@ -312,6 +297,7 @@ TEST_F(conv, generated_uuid_outlives_first)
 	EXPECT_EQ(0, stats_of(self->co).amqs_busy);
 }
 
+/* Without a backlog, a conversation beyond the pool fails -ENOBUFS. */
 TEST_F(conv, pool_exhausted)
 {
 	__u32 state;
