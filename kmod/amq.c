@@ -180,8 +180,9 @@ static void fanout_amq_key(struct fanout_amq_key *key, u32 member,
  *
  * One for each target whose member has no AMQ for the request's UUID
  * now, so that a send fails as a whole when memory is short instead of
- * target by target under the group lock. Looks the table up under RCU
- * (AMQs are freed after a grace period); may sleep.
+ * target by target under the group lock: from the group's cache first,
+ * then allocated. Looks the table up under RCU (see the top of this
+ * file on AMQs used again); may sleep.
  * Return: 0, or -ENOMEM with @reserve empty.
  */
 int fanout_amq_reserve(struct fanout_group *g, struct fanout_request *req,

@@ -4,6 +4,7 @@
  *
  * Locking, in the order locks nest:
  *
+ *  fanout_hub_mutex (hub.c): making hubs and attaching endpoints.
  *  fanout_endpoint.lock (mutex): serialises the endpoint's changes of
  *	binding and membership (create, open, join, leave); close
  *	needs it not, as nothing else can use the endpoint by then.
@@ -18,6 +19,10 @@
  *  the request table's xarray lock (XA_FLAGS_LOCK_BH: always with BHs
  *	off, as it nests in the group lock) and wait queue locks: taken
  *	inside the group lock (xa_store/xa_erase, wake-ups).
+ *  a hub's lock (struct fanout_hub, hub.c), innermost, with IRQs off:
+ *	taken by its slots' wake functions inside a member's wait-queue
+ *	lock, and under the group lock; the hub's wait-queue lock is
+ *	taken after it, inside the member's wait-queue lock too.
  *
  * The expected state and broadcast of a group (struct fanout_gstate,
  * state.h) are protected by the group lock too; the broadcast work takes

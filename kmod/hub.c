@@ -35,6 +35,13 @@
  */
 static DEFINE_MUTEX(fanout_hub_mutex);
 
+/* Whether a slot's end was told: once, by a message written. */
+enum fanout_hub_report {
+	FANOUT_HUB_UNTOLD,
+	FANOUT_HUB_TELLING,	/* in a message not written yet */
+	FANOUT_HUB_TOLD,
+};
+
 /**
  * struct fanout_hub_slot - one agent endpoint attached to a hub
  * @hub: the hub
@@ -44,6 +51,8 @@ static DEFINE_MUTEX(fanout_hub_mutex);
  * @ready_node: in @hub->ready while @queued (@hub->lock)
  * @queued: on the ready list (@hub->lock)
  * @unhooked: @wqe was taken off @wq (xchg())
+ * @report: enum fanout_hub_report: whether its agent's end (left, group
+ *	gone) was told (cmpxchg())
  * @wqe: on @wq from attach until unhooked; @wqe.private is the slot
  * @wq: the agent's member's wait queue
  */
@@ -55,6 +64,7 @@ struct fanout_hub_slot {
 	struct list_head ready_node;
 	bool queued;
 	bool unhooked;
+	int report;
 	struct wait_queue_entry wqe;
 	wait_queue_head_t *wq;
 };
@@ -145,16 +155,21 @@ static struct fanout_hub_slot *fanout_hub_next_ready(struct fanout_hub *hub)
 static void fanout_hub_requeue(struct fanout_hub_slot *s, bool head)
 {
 	struct fanout_hub *hub = s->hub;
+	bool first = false;
 
 	spin_lock_irq(&hub->lock);
 	if (!s->queued) {
+		first = list_empty(&hub->ready);
 		s->queued = true;
-		if (head)
-			list_add(&s->ready_node, &hub->ready);
-		else
-			list_add_tail(&s->ready_node, &hub->ready);
+		list_add_tail(&s->ready_node, &hub->ready);
 	}
+	/* Woken meanwhile (by its own pass-on), it goes first all the same. */
+	if (head)
+		list_move(&s->ready_node, &hub->ready);
 	spin_unlock_irq(&hub->lock);
+	/* Another serve may have found the list empty. */
+	if (first)
+		wake_up(&hub->wq);
 }
 
 /* ---- attaching -------------------------------------------------------- */
@@ -198,16 +213,13 @@ static int fanout_hub_slot_hook(struct fanout_hub_slot *s,
 }
 
 /*
- * Take @s off the agent's wait queues, once: when its agent can no
+ * Take @s off its member's wait queue, once: when its agent can no
  * longer receive, or when the hub goes.
- * Return: true when this call took it off.
  */
-static bool fanout_hub_slot_unhook(struct fanout_hub_slot *s)
+static void fanout_hub_slot_unhook(struct fanout_hub_slot *s)
 {
-	if (xchg(&s->unhooked, true))
-		return false;
-	remove_wait_queue(s->wq, &s->wqe);
-	return true;
+	if (!xchg(&s->unhooked, true))
+		remove_wait_queue(s->wq, &s->wqe);
 }
 
 /* The hub lets go of @s's endpoint. fanout_hub_mutex held. */
@@ -257,7 +269,12 @@ static int fanout_hub_attach(struct fanout_hub *hub, struct fanout_endpoint *ep,
 	s->ep = ep;
 	s->file = file;
 	INIT_LIST_HEAD(&s->ready_node);
-	ret = xa_alloc(&hub->slots, &s->index, s,
+	/*
+	 * The index is reserved, unseen by serves, until the slot is hooked
+	 * up; storing it then cannot fail (nor need memory), and nothing may
+	 * fail after the hook, which can make the slot ready at once.
+	 */
+	ret = xa_alloc(&hub->slots, &s->index, NULL,
 		       XA_LIMIT(0, FANOUT_HUB_SLOTS_MAX - 1), GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto err_free;
@@ -266,6 +283,7 @@ static int fanout_hub_attach(struct fanout_hub *hub, struct fanout_endpoint *ep,
 	mutex_unlock(&ep->lock);
 	if (ret)
 		goto err_erase;
+	WARN_ON_ONCE(xa_is_err(xa_store(&hub->slots, s->index, s, GFP_KERNEL)));
 	WRITE_ONCE(hub->nslots, hub->nslots + 1);
 	*index = s->index;
 	/* What was queued before is looked at by the next serve. */
@@ -421,8 +439,9 @@ static void fanout_hub_reply_chunk(struct fanout_hub *hub,
  * @ep: the hub's endpoint
  * @sv: the serve, checked; @sv->replied counts the entries done
  *
- * Return: 0, -ENOTCONN (no slot), or -EFAULT (an entry could not be read
- * or its result written: @sv->replied tells how far it went).
+ * Return: 0, -ENOTCONN (no slot), or -EFAULT (an entry could not be read,
+ * or its result written: @sv->replied counts the replies done, results
+ * written or not).
  */
 static int fanout_hub_serve_replies(struct fanout_endpoint *ep,
 				    struct fanout_hub_serve *sv)
@@ -439,31 +458,26 @@ static int fanout_hub_serve_replies(struct fanout_endpoint *ep,
 		if (copy_from_user(chunk, ur + sv->replied, n * sizeof(*chunk)))
 			return -EFAULT;
 		fanout_hub_reply_chunk(hub, chunk, n);
-		if (copy_to_user(ur + sv->replied, chunk, n * sizeof(*chunk)))
-			return -EFAULT;
 		sv->replied += n;
+		if (copy_to_user(ur + sv->replied - n, chunk, n * sizeof(*chunk)))
+			return -EFAULT;
 		cond_resched();
 	}
 	return 0;
 }
 
-/* Where the next payload goes in the serve's buffer. */
-static u32 fanout_hub_buf_next(u32 used)
-{
-	return ALIGN(used, 8);
-}
-
 /*
  * Take one request of @s into the serve's buffer at *@used and describe
  * it in @msg; *@more: another waits behind it. Return: 0, -EAGAIN
- * (nothing for @s), -EMSGSIZE (it does not fit what is left), or the
- * slot's error (-ENOTCONN, -EIDRM, -EFAULT).
+ * (nothing for @s), -EMSGSIZE (it does not fit what is left: @msg->len
+ * is its length), or the slot's error (-ENOTCONN, -EIDRM, -EFAULT).
  */
 static int fanout_hub_take(struct fanout_hub_slot *s,
 			   const struct fanout_hub_serve *sv, u32 used,
 			   struct fanout_hub_msg *msg, bool *more)
 {
-	u32 off = fanout_hub_buf_next(used);
+	/* Where the next payload goes; beyond 4 GiB, nothing fits. */
+	u64 off = round_up((u64)used, 8);
 	struct fanout_recv r = {
 		.buf = sv->buf + off,
 		.buf_len = off < sv->buf_len ? sv->buf_len - off : 0,
@@ -473,6 +487,8 @@ static int fanout_hub_take(struct fanout_hub_slot *s,
 	ret = fanout_recv_take(s->ep, &r, more);
 	memset(msg, 0, sizeof(*msg));
 	msg->slot = s->index;
+	if (ret == -EMSGSIZE)
+		msg->len = r.len;
 	if (ret)
 		return ret;
 	msg->id = r.id;
@@ -508,6 +524,12 @@ struct fanout_hub_batch {
 	u32 n;
 };
 
+/* Whether @msg tells that its slot's agent can no longer receive. */
+static bool fanout_hub_end_told(const struct fanout_hub_msg *msg)
+{
+	return msg->error && msg->error != -EMSGSIZE;
+}
+
 /*
  * Write @b after the messages of @sv written so far. When that fails,
  * what @b took goes back to its queues. Return: 0 or -EFAULT.
@@ -518,17 +540,24 @@ static int fanout_hub_flush(struct fanout_hub_serve *sv,
 	struct fanout_hub_msg __user *um = u64_to_user_ptr(sv->msgs);
 	u32 i, n = b->n;
 
+	bool written;
+
 	b->n = 0;
-	if (!copy_to_user(um + sv->nmsgs, b->msg, n * sizeof(b->msg[0]))) {
+	written = !copy_to_user(um + sv->nmsgs, b->msg, n * sizeof(b->msg[0]));
+	if (written)
 		sv->nmsgs += n;
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
+	/* Backwards: each goes back to the head of its queue. */
+	for (i = n; i-- > 0; ) {
+		if (fanout_hub_end_told(&b->msg[i]))
+			WRITE_ONCE(b->slot[i]->report, written ?
+				   FANOUT_HUB_TOLD : FANOUT_HUB_UNTOLD);
+		if (written)
+			continue;
 		if (!b->msg[i].error)
 			fanout_hub_untake(b->slot[i], &b->msg[i]);
 		fanout_hub_requeue(b->slot[i], true);
 	}
-	return -EFAULT;
+	return written ? 0 : -EFAULT;
 }
 
 /*
@@ -552,11 +581,15 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 		return ret;
 	}
 	/*
-	 * Its agent left or its group went: said once, by whoever unhooks
-	 * the slot, which no wake-up reaches any more.
+	 * Its agent left or its group went: no wake-up need reach the slot
+	 * any more, and it is told once, by the serve that writes it.
 	 */
-	if (ret && !fanout_hub_slot_unhook(s))
-		return 0;
+	if (ret) {
+		fanout_hub_slot_unhook(s);
+		if (cmpxchg(&s->report, FANOUT_HUB_UNTOLD,
+			    FANOUT_HUB_TELLING) != FANOUT_HUB_UNTOLD)
+			return 0;
+	}
 	msg->error = ret;
 	b->slot[b->n++] = s;
 	if (!ret)
@@ -570,6 +603,21 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 	return 1;
 }
 
+/*
+ * Nothing was received and @s's next payload is larger than the whole
+ * buffer: one message names @s and the length, its error -EMSGSIZE; the
+ * request stays queued. Return: -EMSGSIZE, or -EFAULT.
+ */
+static int fanout_hub_too_big(struct fanout_hub_serve *sv,
+			      struct fanout_hub_batch *b,
+			      struct fanout_hub_slot *s)
+{
+	b->msg[0].error = -EMSGSIZE;
+	b->slot[0] = s;
+	b->n = 1;
+	return fanout_hub_flush(sv, b) ?: -EMSGSIZE;
+}
+
 /**
  * fanout_hub_serve_try() - the receive half of a serve, never blocking
  * @ep: the hub's endpoint
@@ -578,8 +626,8 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
  *
  * With no room, nothing is received and the serve is over.
  * Return: 0, -EAGAIN with nothing received (@sv->nmsgs unchanged),
- * -EMSGSIZE (a payload larger than the whole buffer), -ENOTCONN (no
- * slot), -EFAULT.
+ * -EMSGSIZE (a payload larger than the whole buffer, told in one
+ * message), -ENOTCONN (no slot), -EFAULT.
  */
 int fanout_hub_serve_try(struct fanout_endpoint *ep,
 			 struct fanout_hub_serve *sv)
@@ -607,6 +655,8 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 				break;
 		}
 	}
+	if (ret == -EMSGSIZE && !sv->nmsgs && !b.n)
+		return fanout_hub_too_big(sv, &b, s);
 	if (b.n && fanout_hub_flush(sv, &b))
 		ret = -EFAULT;
 	if (sv->nmsgs)
@@ -620,7 +670,8 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
  * @sv: the serve
  * @ret: its result
  *
- * A serve that failed received nothing: @sv->nmsgs becomes 0. One that
+ * A serve that failed received nothing: @sv->nmsgs becomes 0, but for
+ * -EMSGSIZE, told in one message (fanout_hub_too_big()). One that
  * is to be restarted (-ERESTARTNOINTR: task work, no signal, no reply)
  * keeps the caller's @sv->nmsgs, as the restart reads the structure
  * written back: with 0 there it would only reply, and return 0 at once
@@ -630,7 +681,7 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
  */
 int fanout_hub_serve_end(struct fanout_hub_serve *sv, int ret)
 {
-	if (ret && ret != -ERESTARTNOINTR)
+	if (ret && ret != -ERESTARTNOINTR && ret != -EMSGSIZE)
 		sv->nmsgs = 0;
 	return ret;
 }

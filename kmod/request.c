@@ -737,7 +737,6 @@ int fanout_wait(struct fanout_endpoint *ep, struct fanout_wait *w)
 	return ret;
 }
 
-/* Copy one target's result into the caller's entry @ures. */
 /* Fill @res, as read from the caller, with @t's outcome. */
 static int fanout_result_fill(struct fanout_target *t,
 			      struct fanout_result *res)
@@ -768,8 +767,9 @@ static int fanout_result_fill(struct fanout_target *t,
 #define FANOUT_RESULTS_CHUNK	16
 
 /*
- * The results of @n targets from @t on into @ures; those before an
- * entry that fails are written.
+ * The results of @n targets from @t on into @ures, 16 entries read and
+ * written at a time: when an entry is refused, those before it are
+ * written; when a read faults, nothing more is.
  */
 static int fanout_results_copy(struct fanout_target *t,
 			       struct fanout_result __user *ures, u32 n)

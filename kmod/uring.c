@@ -377,6 +377,25 @@ static int fanout_ucmd_recv_finish(struct fanout_ucmd *u)
 
 /* ---- hub serve ------------------------------------------------------- */
 
+#if !FANOUT_URING_CANCEL_HOOK
+static bool fanout_ucmd_orphaned(struct fanout_ucmd *u);
+#endif
+
+/*
+ * Whether the monitor would cancel @u on its next pass: without a cancel
+ * hook, a command woken after its ring closed (or its task began to
+ * cancel its requests) must not take anything in between, as its CQE
+ * can no longer be read.
+ */
+static bool fanout_ucmd_orphaned_now(struct fanout_ucmd *u)
+{
+#if FANOUT_URING_CANCEL_HOOK
+	return false;
+#else
+	return fanout_ucmd_orphaned(u);
+#endif
+}
+
 static bool fanout_ucmd_hub_ready(struct fanout_ucmd *u)
 {
 	return fanout_hub_serve_ready(u->ep);
@@ -388,11 +407,15 @@ static int fanout_ucmd_hub_go(struct fanout_ucmd *u)
 	struct fanout_hub_serve *sv = &u->karg.hub_serve;
 	int ret;
 
+	/* A serve takes nothing it could not give back, once orphaned. */
+	if (fanout_ucmd_orphaned_now(u))
+		return fanout_hub_serve_end(sv, -ECANCELED);
 	ret = fanout_hub_serve_try(u->ep, sv);
 	if (ret != -EAGAIN || fanout_hub_serve_nonblock(u->ep, sv))
 		return fanout_hub_serve_end(sv, ret);
-	return fanout_ucmd_arm(u, fanout_hub_serve_wq(u->ep), false,
-			       fanout_ucmd_hub_ready);
+	ret = fanout_ucmd_arm(u, fanout_hub_serve_wq(u->ep), false,
+			      fanout_ucmd_hub_ready);
+	return ret == -EIOCBQUEUED ? ret : fanout_hub_serve_end(sv, ret);
 }
 
 static int fanout_ucmd_hub_start(struct fanout_ucmd *u)
@@ -475,25 +498,6 @@ static void fanout_ucmd_cancelled(struct fanout_ucmd *u, int ret)
 				    u->amq, true);
 	if (u->desc->undo)
 		u->desc->undo(u->ep, &u->karg, ret);
-}
-
-#if !FANOUT_URING_CANCEL_HOOK
-static bool fanout_ucmd_orphaned(struct fanout_ucmd *u);
-#endif
-
-/*
- * Whether the monitor would cancel @u on its next pass: without a cancel
- * hook, a command woken after its ring closed (or its task began to
- * cancel its requests) must not take anything in between, as its CQE
- * can no longer be read.
- */
-static bool fanout_ucmd_orphaned_now(struct fanout_ucmd *u)
-{
-#if FANOUT_URING_CANCEL_HOOK
-	return false;
-#else
-	return fanout_ucmd_orphaned(u);
-#endif
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -444,6 +445,73 @@ TEST_F(hub, two_requests_one_conversation)
 	free(sv);
 }
 
+/* A read-only page: messages written there fault. */
+static struct fanout_hub_msg *readonly_msgs(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * The messages of a serve cannot be written: what it took goes back,
+ * in order, and the next serve gives both requests of the conversation
+ * as they were sent.
+ */
+TEST_F(hub, fault_keeps_conversation_order)
+{
+	static const __u8 uuid[FANOUT_UUID_LEN] = { 4, 5, 6 };
+	struct serve *sv = calloc(1, sizeof(*sv));
+	struct fanout_hub_msg *ro = readonly_msgs();
+	__u64 a, b;
+
+	REQUIRE_HUB();
+	ASSERT_NE(NULL, sv);
+	ASSERT_NE(NULL, ro);
+	a = send_conv(self->owner, 5, "a", uuid);
+	b = send_conv(self->owner, 5, "b", uuid);
+	ASSERT_NE(0, a);
+	ASSERT_NE(0, b);
+	serve_init(sv, HUB_MEMBERS, HUB_BUF);
+	sv->s.msgs = (uintptr_t)ro;
+	EXPECT_EQ(-EFAULT, hub_serve_io(self->hub, sv));
+	serve_init(sv, HUB_MEMBERS, HUB_BUF);
+	ASSERT_EQ(0, hub_serve_io(self->hub, sv));
+	ASSERT_EQ(2, sv->s.nmsgs);
+	EXPECT_EQ(a, sv->msg[0].id);
+	EXPECT_EQ(b, sv->msg[1].id);
+	EXPECT_EQ(0, fanout_release(self->owner, a));
+	EXPECT_EQ(0, fanout_release(self->owner, b));
+	munmap(ro, 4096);
+	free(sv);
+}
+
+/* A slot's end that could not be written is told at the next serve. */
+TEST_F(hub, fault_keeps_slot_error)
+{
+	struct serve *sv = calloc(1, sizeof(*sv));
+	struct fanout_hub_msg *ro = readonly_msgs();
+
+	REQUIRE_HUB();
+	ASSERT_NE(NULL, sv);
+	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(0, fanout_leave(self->ag[7]));
+	serve_init(sv, HUB_MEMBERS, HUB_BUF);
+	sv->s.msgs = (uintptr_t)ro;
+	EXPECT_EQ(-EFAULT, hub_serve_io(self->hub, sv));
+	serve_init(sv, HUB_MEMBERS, HUB_BUF);
+	ASSERT_EQ(0, hub_serve_io(self->hub, sv));
+	ASSERT_EQ(1, sv->s.nmsgs);
+	EXPECT_EQ(7, sv->msg[0].slot);
+	EXPECT_EQ(-ENOTCONN, sv->msg[0].error);
+	serve_init(sv, HUB_MEMBERS, HUB_BUF);
+	sv->s.flags = FANOUT_HUB_NONBLOCK;
+	EXPECT_EQ(-EAGAIN, hub_serve_io(self->hub, sv));
+	munmap(ro, 4096);
+	free(sv);
+}
+
 /*
  * Two conversations for one member: its agent takes one at a time, the
  * second once the first is answered (in the serve that answers it).
@@ -542,7 +610,8 @@ TEST_F(hub, payload_past_rest_of_buf_stays_queued)
 
 /*
  * A payload larger than the whole buf: -EMSGSIZE when it is all there is,
- * and it stays queued for a larger buf.
+ * with one message naming its slot and length, and it stays queued for a
+ * larger buf.
  */
 TEST_F(hub, payload_larger_than_buf)
 {
@@ -557,8 +626,14 @@ TEST_F(hub, payload_larger_than_buf)
 	ASSERT_NE(0, id);
 	serve_init(sv, HUB_MEMBERS, 64);
 	EXPECT_EQ(-EMSGSIZE, hub_serve_io(self->hub, sv));
+	ASSERT_EQ(1, sv->s.nmsgs);
+	EXPECT_EQ(6, sv->msg[0].slot);
+	EXPECT_EQ(sizeof(p), sv->msg[0].len);
+	EXPECT_EQ(-EMSGSIZE, sv->msg[0].error);
+	EXPECT_EQ(0, sv->msg[0].id);
 	serve_init(sv, HUB_MEMBERS, 64);
 	EXPECT_EQ(-EMSGSIZE, hub_serve_io(self->hub, sv));
+	EXPECT_EQ(1, sv->s.nmsgs);
 	serve_init(sv, HUB_MEMBERS, sizeof(p));
 	ASSERT_EQ(0, hub_serve_io(self->hub, sv));
 	ASSERT_EQ(1, sv->s.nmsgs);

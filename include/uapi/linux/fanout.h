@@ -426,7 +426,7 @@ struct fanout_reply_recv {
  * the hub itself; non-zero @flags or reserved fields), -EBUSY (@fd is a
  * hub or is attached to one already, or this endpoint is attached to a
  * hub), -ENOTCONN (@fd is not joined), -ENOSPC (%FANOUT_HUB_SLOTS_MAX
- * slots). An attached endpoint cannot join again (-EBUSY).
+ * slots), -ENOMEM. An attached endpoint cannot join again (-EBUSY).
  */
 struct fanout_hub_add {
 	__s32 fd;
@@ -467,7 +467,7 @@ struct fanout_hub_reply {
  * @flags: out: %FANOUT_RECV_REDELIVERED or 0
  * @error: out: 0; or, with no request, why @slot no longer receives,
  *	reported once: -ENOTCONN (its endpoint left its member), -EIDRM
- *	(group destroyed)
+ *	(group destroyed); or -EMSGSIZE (see struct fanout_hub_serve)
  */
 struct fanout_hub_msg {
 	__u64 id;
@@ -507,15 +507,17 @@ struct fanout_hub_msg {
  * one arrives (a slot's error counts as one). Like any agent, a slot
  * serves one conversation at a time: it gives every request of that
  * conversation queued, but one of another conversation only once those
- * it took are answered. A payload that does not fit
- * what is left of @buf stays queued for the next serve; one larger than
- * the whole of @buf gives -EMSGSIZE when nothing else was received.
+ * it took are answered. A payload that does not fit what is left of
+ * @buf stays queued for the next serve. One larger than the whole of
+ * @buf, when nothing else was received, gives -EMSGSIZE with one message
+ * (@nmsgs 1) naming its slot and, in @len, its length; it stays queued.
  *
  * Returns 0 (with @nmsgs entries), -EAGAIN (non-blocking, nothing
  * queued), -EINTR (a signal while blocking: never restarted, which
- * would reply again), -ENOTCONN (no slot attached), -EINVAL, -EFAULT. An
- * error met after something was received ends the call with 0 and what
- * was received; it shows again at the next serve.
+ * would reply again), -ENOTCONN (no slot attached), -EMSGSIZE, -EINVAL,
+ * -EFAULT (@replied counts the replies done, their results written or
+ * not). An error met after something was received ends the call with 0
+ * and what was received; it shows again at the next serve.
  */
 struct fanout_hub_serve {
 	__u64 replies;
