@@ -48,8 +48,10 @@ enum fanout_hub_report {
  * @ep: the agent endpoint (its file held by @file)
  * @file: the agent's file, held until the hub is released
  * @index: slot number, as the user names it
- * @ready_node: in @hub->ready while @queued (@hub->lock)
- * @queued: on the ready list (@hub->lock)
+ * @ready_node: in @hub->ready, or in a serve's own list, while @queued
+ *	(@hub->lock for @hub->ready; the serve's alone for its own)
+ * @queued: bit 0 set by whoever puts it on @hub->ready, cleared by the
+ *	serve that takes it off to look at it (atomic bit operations)
  * @unhooked: @wqe was taken off @wq (xchg())
  * @report: enum fanout_hub_report: whether its agent's end (left, group
  *	gone) was told (cmpxchg())
@@ -62,7 +64,7 @@ struct fanout_hub_slot {
 	struct file *file;
 	u32 index;
 	struct list_head ready_node;
-	bool queued;
+	unsigned long queued;
 	bool unhooked;
 	int report;
 	struct wait_queue_entry wqe;
@@ -71,10 +73,11 @@ struct fanout_hub_slot {
 
 /**
  * struct fanout_hub - the agents an endpoint serves together
- * @lock: protects @ready and each slot's @queued; taken by the slots'
- *	wake functions inside wait-queue locks, in any context, so with
- *	IRQs off; nothing nests inside it
- * @ready: slots woken and not yet found empty, oldest first
+ * @lock: protects @ready; taken by the slots' wake functions inside
+ *	wait-queue locks, in any context, so with IRQs off; nothing nests
+ *	inside it
+ * @ready: slots woken and not yet looked at, oldest first; a serve takes
+ *	them all at once into a list of its own
  * @wq: tasks and io_uring commands waiting in a serve
  * @slots: slot index -> struct fanout_hub_slot; filled under
  *	fanout_hub_mutex, read without a lock
@@ -88,22 +91,36 @@ struct fanout_hub {
 	u32 nslots;
 };
 
-/* Put @s on its hub's ready list; wake a server when the list was empty. */
-static void fanout_hub_slot_ready(struct fanout_hub_slot *s)
+/* Bit of fanout_hub_slot.queued. */
+#define FANOUT_HUB_QUEUED	0
+
+/*
+ * Put @s on its hub's ready list, first (@head) or last, unless it is on
+ * it or in a serve's list already; wake a server when the list was empty.
+ */
+static void fanout_hub_queue(struct fanout_hub_slot *s, bool head)
 {
 	struct fanout_hub *hub = s->hub;
 	unsigned long flags;
-	bool first = false;
+	bool first;
 
+	if (test_and_set_bit(FANOUT_HUB_QUEUED, &s->queued))
+		return;
 	spin_lock_irqsave(&hub->lock, flags);
-	if (!s->queued) {
-		first = list_empty(&hub->ready);
-		s->queued = true;
+	first = list_empty(&hub->ready);
+	if (head)
+		list_add(&s->ready_node, &hub->ready);
+	else
 		list_add_tail(&s->ready_node, &hub->ready);
-	}
 	spin_unlock_irqrestore(&hub->lock, flags);
 	if (first)
 		wake_up(&hub->wq);
+}
+
+/* @s may have something to take. */
+static void fanout_hub_slot_ready(struct fanout_hub_slot *s)
+{
+	fanout_hub_queue(s, false);
 }
 
 /*
@@ -135,37 +152,43 @@ static bool fanout_hub_has_ready(struct fanout_hub *hub)
 	return !list_empty_careful(&hub->ready);
 }
 
-/* The oldest ready slot, taken off the list, or NULL. */
-static struct fanout_hub_slot *fanout_hub_next_ready(struct fanout_hub *hub)
+/* Move the hub's ready slots, oldest first, to the end of @todo. */
+static void fanout_hub_grab(struct fanout_hub *hub, struct list_head *todo)
+{
+	spin_lock_irq(&hub->lock);
+	list_splice_tail_init(&hub->ready, todo);
+	spin_unlock_irq(&hub->lock);
+}
+
+/*
+ * The next slot of @todo to look at, off it and no longer queued: what
+ * is queued for it from now on puts it back on the hub's list.
+ */
+static struct fanout_hub_slot *fanout_hub_next(struct list_head *todo)
 {
 	struct fanout_hub_slot *s;
 
-	spin_lock_irq(&hub->lock);
-	s = list_first_entry_or_null(&hub->ready, struct fanout_hub_slot,
+	s = list_first_entry_or_null(todo, struct fanout_hub_slot,
 				     ready_node);
-	if (s) {
-		list_del(&s->ready_node);
-		s->queued = false;
-	}
-	spin_unlock_irq(&hub->lock);
+	if (!s)
+		return NULL;
+	list_del_init(&s->ready_node);
+	clear_bit(FANOUT_HUB_QUEUED, &s->queued);
+	/* Cleared before its queue is looked at: pairs with the waker. */
+	smp_mb__after_atomic();
 	return s;
 }
 
-/* @s has more: back on the list, at its head (@head) or its tail. */
-static void fanout_hub_requeue(struct fanout_hub_slot *s, bool head)
+/* What a serve did not look at goes back first on the hub's list. */
+static void fanout_hub_putback(struct fanout_hub *hub, struct list_head *todo)
 {
-	struct fanout_hub *hub = s->hub;
-	bool first = false;
+	bool first;
 
+	if (list_empty(todo))
+		return;
 	spin_lock_irq(&hub->lock);
-	if (!s->queued) {
-		first = list_empty(&hub->ready);
-		s->queued = true;
-		list_add_tail(&s->ready_node, &hub->ready);
-	}
-	/* Woken meanwhile (by its own pass-on), it goes first all the same. */
-	if (head)
-		list_move(&s->ready_node, &hub->ready);
+	first = list_empty(&hub->ready);
+	list_splice_init(todo, &hub->ready);
 	spin_unlock_irq(&hub->lock);
 	/* Another serve may have found the list empty. */
 	if (first)
@@ -555,7 +578,7 @@ static int fanout_hub_flush(struct fanout_hub_serve *sv,
 			continue;
 		if (!b->msg[i].error)
 			fanout_hub_untake(b->slot[i], &b->msg[i]);
-		fanout_hub_requeue(b->slot[i], true);
+		fanout_hub_queue(b->slot[i], true);
 	}
 	return written ? 0 : -EFAULT;
 }
@@ -563,7 +586,7 @@ static int fanout_hub_flush(struct fanout_hub_serve *sv,
 /*
  * Look at one ready slot, adding what it gives to @b. Return: 1 when it
  * gave a message, 0 when it had nothing, -EMSGSIZE when its next payload
- * does not fit (it stays ready, first), -EFAULT.
+ * does not fit, -EFAULT (the caller puts it back first).
  */
 static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 				 struct fanout_hub_serve *sv,
@@ -576,10 +599,8 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 	ret = fanout_hub_take(s, sv, *used, msg, &more);
 	if (ret == -EAGAIN)
 		return 0;
-	if (ret == -EMSGSIZE || ret == -EFAULT) {
-		fanout_hub_requeue(s, true);
+	if (ret == -EMSGSIZE || ret == -EFAULT)
 		return ret;
-	}
 	/*
 	 * Its agent left or its group went: no wake-up need reach the slot
 	 * any more, and it is told once, by the serve that writes it.
@@ -599,7 +620,7 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 	 * wakes it again.
 	 */
 	if (more)
-		fanout_hub_requeue(s, false);
+		fanout_hub_queue(s, false);
 	return 1;
 }
 
@@ -633,9 +654,10 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 			 struct fanout_hub_serve *sv)
 {
 	struct fanout_hub *hub = fanout_hub_of(ep);
+	struct fanout_hub_slot *s = NULL;
 	struct fanout_hub_batch b;
-	struct fanout_hub_slot *s;
 	u32 room = sv->nmsgs;
+	LIST_HEAD(todo);
 	u32 used = 0;
 	int ret = 0;
 
@@ -645,7 +667,13 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 		return 0;
 	sv->nmsgs = 0;
 	b.n = 0;
-	while (sv->nmsgs + b.n < room && (s = fanout_hub_next_ready(hub))) {
+	while (sv->nmsgs + b.n < room) {
+		/* Those put back for having more come after the others. */
+		if (list_empty(&todo))
+			fanout_hub_grab(hub, &todo);
+		s = fanout_hub_next(&todo);
+		if (!s)
+			break;
 		ret = fanout_hub_serve_slot(s, sv, &b, &used);
 		if (ret < 0)
 			break;
@@ -655,6 +683,11 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 				break;
 		}
 	}
+	/* What it could not take stays first, unless woken meanwhile. */
+	if ((ret == -EMSGSIZE || ret == -EFAULT) &&
+	    !test_and_set_bit(FANOUT_HUB_QUEUED, &s->queued))
+		list_add(&s->ready_node, &todo);
+	fanout_hub_putback(hub, &todo);
 	if (ret == -EMSGSIZE && !sv->nmsgs && !b.n)
 		return fanout_hub_too_big(sv, &b, s);
 	if (b.n && fanout_hub_flush(sv, &b))
