@@ -123,7 +123,7 @@ static void fanout_ep_leave(struct fanout_group *g, struct fanout_endpoint *ep)
 	 * A task of this endpoint blocked in receive must notice, and a
 	 * wake-up this endpoint consumed must reach another agent.
 	 */
-	wake_up_all(&m->wq);
+	fanout_member_wake(g, m - g->members, true);
 	wake_up_all(&ep->wq);
 	spin_unlock_bh(&g->lock);
 
@@ -172,6 +172,26 @@ int fanout_leave(struct fanout_endpoint *ep)
 		fanout_ep_leave(g, ep);
 	mutex_unlock(&ep->lock);
 	return ret;
+}
+
+/**
+ * fanout_member_wake() - a member has a conversation for an unbound agent
+ * @g: the group
+ * @member: the member index
+ * @all: every task waiting (its state changed), else one (exclusive)
+ *
+ * Its tasks waiting in receive, its pollers and its agents' hubs. Any
+ * context.
+ */
+void fanout_member_wake(struct fanout_group *g, u32 member, bool all)
+{
+	struct fanout_member *m = &g->members[member];
+
+	if (all)
+		wake_up_all(&m->wq);
+	else
+		wake_up(&m->wq);
+	fanout_hub_member_notify(m);
 }
 
 /**
@@ -238,7 +258,7 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 		t = NULL;
 		/* Another agent may have room: pass the wake-up on. */
 		if (!ep->amq)
-			wake_up(&g->members[ep->member].wq);
+			fanout_member_wake(g, ep->member, false);
 		goto out_unlock;
 	}
 	fanout_amq_take(g, ep, t);
@@ -332,7 +352,7 @@ void fanout_recv_pass_on(struct fanout_group *g, struct fanout_endpoint *ep,
 {
 	if (!amq && (unused || READ_ONCE(ep->amq)) &&
 	    !list_empty_careful(&g->members[member].ready))
-		wake_up(&g->members[member].wq);
+		fanout_member_wake(g, member, false);
 }
 
 /* Sleep until @ep may take something; -ERESTARTSYS on a signal. */

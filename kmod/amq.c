@@ -303,7 +303,7 @@ static void fanout_amq_wake(struct fanout_group *g, struct fanout_amq *amq)
 	if (amq->agent)
 		fanout_agent_wake(amq->agent);
 	else
-		wake_up(&g->members[amq->key.member].wq);
+		fanout_member_wake(g, amq->key.member, false);
 }
 
 /*
@@ -329,7 +329,7 @@ static void fanout_amq_unbind(struct fanout_group *g, struct fanout_amq *amq)
 		fanout_hub_notify(ep);
 	if (amq->nqueued) {
 		list_add(&amq->ready_node, &g->members[amq->key.member].ready);
-		wake_up(&g->members[amq->key.member].wq);
+		fanout_member_wake(g, amq->key.member, false);
 	}
 }
 

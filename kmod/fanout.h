@@ -149,8 +149,10 @@ struct fanout_amq {
  * @nbusy: its busy AMQs
  * @nagents: agent endpoints joined as this member; up while non-zero
  * @wq: unbound agents waiting in receive (exclusive) and pollers
+ * @hubs: hub slots of its agents (hub.c): an RCU list, changed under the
+ *	group lock
  *
- * All fields but @wq are protected by the group lock.
+ * All fields but @wq and @hubs are protected by the group lock.
  */
 struct fanout_member {
 	struct list_head ready;
@@ -160,6 +162,7 @@ struct fanout_member {
 	u32 nbusy;
 	u32 nagents;
 	wait_queue_head_t wq;
+	struct list_head hubs;
 };
 
 /**
@@ -576,6 +579,7 @@ __poll_t fanout_agent_poll(struct fanout_endpoint *ep, struct file *file,
 			   struct poll_table_struct *wait);
 void fanout_agent_release(struct fanout_endpoint *ep);
 void fanout_agent_wake(struct fanout_endpoint *ep);
+void fanout_member_wake(struct fanout_group *g, u32 member, bool all);
 int fanout_recv_check(const struct fanout_recv *r);
 bool fanout_recv_nonblock(struct fanout_endpoint *ep,
 			  const struct fanout_recv *r);
@@ -596,6 +600,7 @@ int fanout_reply_recv_reply(struct fanout_endpoint *ep,
 int fanout_hub_add(struct fanout_endpoint *hub_ep, struct fanout_hub_add *a);
 void fanout_hub_release(struct fanout_endpoint *ep);
 void fanout_hub_notify(struct fanout_endpoint *ep);
+void fanout_hub_member_notify(struct fanout_member *m);
 bool fanout_hub_attached(struct fanout_endpoint *ep);
 int fanout_hub_serve(struct fanout_endpoint *ep, struct fanout_hub_serve *sv);
 int fanout_hub_serve_start(struct fanout_endpoint *ep,

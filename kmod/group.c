@@ -168,6 +168,7 @@ static struct fanout_group *fanout_group_alloc(struct fanout_group_params *p)
 		INIT_LIST_HEAD(&g->members[i].backlog);
 		INIT_LIST_HEAD(&g->members[i].amqs);
 		init_waitqueue_head(&g->members[i].wq);
+		INIT_LIST_HEAD(&g->members[i].hubs);
 	}
 	strscpy(g->name, p->name, sizeof(g->name));
 	g->uid = current_euid();
@@ -304,7 +305,7 @@ static void fanout_group_kill(struct fanout_group *g)
 	g->net = NULL;
 	spin_unlock_bh(&g->lock);
 	for (m = 0; m < g->max_members; m++)
-		wake_up_all(&g->members[m].wq);
+		fanout_member_wake(g, m, true);
 	fanout_gstate_kill(g);
 
 	do {

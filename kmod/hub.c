@@ -7,11 +7,12 @@
  * then replies to many requests and takes many, instead of one system
  * call or one io_uring command per member.
  *
- * Each slot of a hub holds its agent endpoint's file and keeps a
- * wait-queue entry on its member's queue, where unbound agents wait; a
- * bound one is told directly (fanout_agent_wake()). Either puts the slot
- * on the hub's ready list, so a serve looks only at slots woken since it
- * last found them empty, oldest first.
+ * Each slot of a hub holds its agent endpoint's file and is on its
+ * member's list of hub slots, told when the member has a conversation
+ * ready for an unbound agent (fanout_member_wake()); a bound agent's is
+ * told directly (fanout_agent_wake()). Either puts the slot on the hub's
+ * ready list, so a serve looks only at slots woken since it last found
+ * them empty, oldest first.
  *
  * Slots are added under fanout_hub_mutex and never removed while the hub
  * lives: a serve reads them without a lock. They go when the hub's own
@@ -52,11 +53,12 @@ enum fanout_hub_report {
  *	(@hub->lock for @hub->ready; the serve's alone for its own)
  * @queued: bit 0 set by whoever puts it on @hub->ready, cleared by the
  *	serve that takes it off to look at it (atomic bit operations)
- * @unhooked: @wqe was taken off @wq (xchg())
+ * @unhooked: taken off its member's list of hub slots (xchg())
  * @report: enum fanout_hub_report: whether its agent's end (left, group
  *	gone) was told (cmpxchg())
- * @wqe: on @wq from attach until unhooked; @wqe.private is the slot
- * @wq: the agent's member's wait queue
+ * @member_node: in its member's list of hub slots (fanout_member.hubs)
+ *	from attach until unhooked, an RCU list changed under the group
+ *	lock; the slot is freed after a grace period
  */
 struct fanout_hub_slot {
 	struct fanout_hub *hub;
@@ -67,8 +69,7 @@ struct fanout_hub_slot {
 	unsigned long queued;
 	bool unhooked;
 	int report;
-	struct wait_queue_entry wqe;
-	wait_queue_head_t *wq;
+	struct list_head member_node;
 };
 
 /**
@@ -123,15 +124,24 @@ static void fanout_hub_slot_ready(struct fanout_hub_slot *s)
 	fanout_hub_queue(s, false);
 }
 
-/*
- * Wake function of a slot's entry, under its member's wait-queue lock.
- * Never consumes an exclusive wake-up: the agents' own waiters get it.
+/**
+ * fanout_hub_member_notify() - a member has a conversation ready
+ * @m: the member
+ *
+ * Every hub slot of the member looks at it at its hub's next serve (an
+ * unbound agent may take it). Any context, with or without the group
+ * lock.
  */
-static int fanout_hub_wake(struct wait_queue_entry *wqe, unsigned int mode,
-			   int sync, void *key)
+void fanout_hub_member_notify(struct fanout_member *m)
 {
-	fanout_hub_slot_ready(wqe->private);
-	return 0;
+	struct fanout_hub_slot *s;
+
+	if (list_empty_careful(&m->hubs))
+		return;
+	rcu_read_lock();
+	list_for_each_entry_rcu(s, &m->hubs, member_node)
+		fanout_hub_slot_ready(s);
+	rcu_read_unlock();
 }
 
 /**
@@ -212,10 +222,10 @@ static struct fanout_hub *fanout_hub_create(void)
 }
 
 /*
- * Hook @s up where @ep hears of new requests: its member's wait queue,
- * and the group's notices to a bound agent. @ep->lock held, so @ep keeps
- * its member (joining again is refused while attached).
- * Return: 0, -ENOTCONN.
+ * Hook @s up where @ep hears of new requests: its member's notices to
+ * unbound agents (fanout_member_wake()) and the group's to a bound one
+ * (fanout_agent_wake()). @ep->lock held, so @ep keeps its member
+ * (joining again is refused while attached). Return: 0, -ENOTCONN.
  */
 static int fanout_hub_slot_hook(struct fanout_hub_slot *s,
 				struct fanout_endpoint *ep)
@@ -225,24 +235,27 @@ static int fanout_hub_slot_hook(struct fanout_hub_slot *s,
 
 	if (member < 0)
 		return -ENOTCONN;
-	init_waitqueue_func_entry(&s->wqe, fanout_hub_wake);
-	s->wqe.private = s;
-	s->wq = &g->members[member].wq;
-	add_wait_queue(s->wq, &s->wqe);
 	spin_lock_bh(&g->lock);
+	list_add_tail_rcu(&s->member_node, &g->members[member].hubs);
 	ep->hub_slot = s;
 	spin_unlock_bh(&g->lock);
 	return 0;
 }
 
 /*
- * Take @s off its member's wait queue, once: when its agent can no
- * longer receive, or when the hub goes.
+ * Take @s off its member's list, once: when its agent can no longer
+ * receive, or when the hub goes. Readers may still see it until a grace
+ * period passed.
  */
 static void fanout_hub_slot_unhook(struct fanout_hub_slot *s)
 {
-	if (!xchg(&s->unhooked, true))
-		remove_wait_queue(s->wq, &s->wqe);
+	struct fanout_group *g = fanout_ep_group(s->ep);
+
+	if (xchg(&s->unhooked, true))
+		return;
+	spin_lock_bh(&g->lock);
+	list_del_rcu(&s->member_node);
+	spin_unlock_bh(&g->lock);
 }
 
 /* The hub lets go of @s's endpoint. fanout_hub_mutex held. */
@@ -385,10 +398,13 @@ void fanout_hub_release(struct fanout_endpoint *ep)
 	WARN_ON_ONCE(ep->hub_slot);
 	if (!hub)
 		return;
-	xa_for_each(&hub->slots, index, s) {
-		mutex_lock(&fanout_hub_mutex);
+	mutex_lock(&fanout_hub_mutex);
+	xa_for_each(&hub->slots, index, s)
 		fanout_hub_slot_detach(s);
-		mutex_unlock(&fanout_hub_mutex);
+	mutex_unlock(&fanout_hub_mutex);
+	/* No notice reaches a slot, nor the hub, after this. */
+	synchronize_rcu();
+	xa_for_each(&hub->slots, index, s) {
 		fput(s->file);
 		kfree(s);
 	}
