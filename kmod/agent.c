@@ -549,22 +549,78 @@ static int fanout_reply_settle(struct fanout_group *g,
 	return ret;
 }
 
-/* Check @r and copy its payload in: 0 or the reply's error. */
-static int fanout_reply_prepare(const struct fanout_reply *r,
-				struct fanout_payload **reply)
-{
-	int ret;
+/* Largest reply copied into a reply block by fanout_reply_many(). */
+#define FANOUT_REPLY_BLOCK_LEN	256
 
-	*reply = NULL;
-	ret = fanout_reply_check(r);
-	if (ret || r->status < 0)
-		return ret;
-	*reply = fanout_payload_from_user(r->buf, r->len);
-	if (IS_ERR(*reply)) {
-		ret = PTR_ERR(*reply);
-		*reply = NULL;
+/*
+ * Whether reply @r, checked, has a payload that goes in the block of the
+ * replies to request @id.
+ */
+static bool fanout_reply_in_block(const struct fanout_reply *r, u64 id)
+{
+	return r->status >= 0 && r->len <= FANOUT_REPLY_BLOCK_LEN &&
+	       r->id == id;
+}
+
+/*
+ * A block for the small payloads of the replies to the request of the
+ * first of @r, when there are two or more of them; NULL otherwise, or
+ * without memory (each gets its own then).
+ */
+static struct fanout_reply_block *
+fanout_reply_block_for(struct fanout_endpoint **eps,
+		       const struct fanout_reply *r, const int *results,
+		       unsigned int n, u64 *id)
+{
+	unsigned int i, k = 0;
+	size_t size = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!eps[i] || results[i])
+			continue;
+		if (!k)
+			*id = r[i].id;
+		if (!fanout_reply_in_block(&r[i], *id))
+			continue;
+		size += fanout_reply_block_room(r[i].len);
+		k++;
 	}
-	return ret;
+	return k > 1 ? fanout_reply_block_alloc(size) : NULL;
+}
+
+/*
+ * Check @r and copy the payloads in, small ones to one request into one
+ * block (returned, or NULL): @results[i] is 0 or the reply's error.
+ */
+static struct fanout_reply_block *
+fanout_reply_prepare(struct fanout_endpoint **eps, const struct fanout_reply *r,
+		     struct fanout_payload **reply, int *results,
+		     unsigned int n)
+{
+	struct fanout_reply_block *b;
+	struct fanout_payload *p;
+	unsigned int i;
+	u64 id = 0;
+
+	for (i = 0; i < n; i++) {
+		reply[i] = NULL;
+		if (eps[i])
+			results[i] = fanout_reply_check(&r[i]);
+	}
+	b = fanout_reply_block_for(eps, r, results, n, &id);
+	for (i = 0; i < n; i++) {
+		if (!eps[i] || results[i] || r[i].status < 0)
+			continue;
+		if (b && fanout_reply_in_block(&r[i], id))
+			p = fanout_reply_block_payload(b, r[i].buf, r[i].len);
+		else
+			p = fanout_payload_from_user(r[i].buf, r[i].len);
+		if (IS_ERR(p))
+			results[i] = PTR_ERR(p);
+		else
+			reply[i] = p;
+	}
+	return b;
 }
 
 int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
@@ -584,18 +640,23 @@ static void fanout_reply_run(struct fanout_group *g,
 			     struct fanout_endpoint **eps,
 			     struct fanout_reply *r,
 			     struct fanout_payload **reply, int *results,
-			     unsigned int n)
+			     unsigned int n, struct fanout_reply_block *b)
 {
 	struct fanout_request *woken, *last = NULL;
 	unsigned int i;
+	bool borrowed;
 
 	spin_lock_bh(&g->lock);
 	for (i = 0; i < n; i++) {
 		if (!eps[i] || results[i])
 			continue;
 		woken = last;
+		borrowed = reply[i] && reply[i]->borrowed;
 		results[i] = fanout_reply_settle(g, eps[i], &r[i], &reply[i],
 						 &woken);
+		/* Its payload went to its target: the block goes with it. */
+		if (borrowed && !reply[i])
+			fanout_reply_block_attach(woken, b);
 		if (woken && woken != last) {
 			if (last)
 				fanout_request_wake(last);
@@ -615,21 +676,21 @@ static void fanout_reply_run(struct fanout_group *g,
  *	skipped entries)
  * @n: entries, at most %FANOUT_SETTLE_BATCH
  *
- * Payloads are copied in first; then the replies of agents of one group
- * settle in one hold of its lock (fanout_reply_run()).
+ * Payloads are copied in first, the small ones to one request into one
+ * block; then the replies of agents of one group settle in one hold of
+ * its lock (fanout_reply_run()).
  */
 void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
 		       int *results, unsigned int n)
 {
 	struct fanout_payload *reply[FANOUT_SETTLE_BATCH];
+	struct fanout_reply_block *b;
 	struct fanout_group *g;
 	unsigned int i, j;
 
 	if (WARN_ON_ONCE(n > FANOUT_SETTLE_BATCH))
 		n = FANOUT_SETTLE_BATCH;
-	for (i = 0; i < n; i++)
-		if (eps[i])
-			results[i] = fanout_reply_prepare(&r[i], &reply[i]);
+	b = fanout_reply_prepare(eps, r, reply, results, n);
 	for (i = 0; i < n; i = j) {
 		g = eps[i] ? fanout_ep_group(eps[i]) : NULL;
 		for (j = i + 1; j < n; j++)
@@ -637,11 +698,11 @@ void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
 				break;
 		if (g)
 			fanout_reply_run(g, eps + i, r + i, reply + i,
-					 results + i, j - i);
+					 results + i, j - i, b);
 	}
 	for (i = 0; i < n; i++)
-		if (eps[i])
-			fanout_payload_free(reply[i]);
+		fanout_payload_free(reply[i]);
+	fanout_reply_block_free(b);
 }
 
 /*

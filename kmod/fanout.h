@@ -87,6 +87,8 @@ extern unsigned int fanout_max_pending;
 /**
  * struct fanout_payload - a request or reply payload, stored once
  * @len: bytes in @data
+ * @borrowed: it lives in a reply block of its request (struct
+ *	fanout_reply_block), freed with the block, not on its own
  * @data: the payload
  *
  * Owned by its request: a shared payload is freed with the request, so
@@ -94,7 +96,29 @@ extern unsigned int fanout_max_pending;
  */
 struct fanout_payload {
 	u32 len;
+	u32 borrowed;
 	u8 data[];
+};
+
+/**
+ * struct fanout_reply_block - small replies to one request, one allocation
+ * @node: in the request's @reply_blocks once one of its replies settled
+ *	(group lock)
+ * @attached: on @node
+ * @used: bytes of @mem handed out
+ * @size: bytes of @mem
+ * @mem: the payloads (struct fanout_payload, 8-byte aligned)
+ *
+ * A batch of replies to one request (fanout_reply_many()) is copied into
+ * one block instead of one allocation each; the block goes with the
+ * request.
+ */
+struct fanout_reply_block {
+	struct list_head node;
+	bool attached;
+	size_t used;
+	size_t size;
+	u8 mem[] __aligned(8);
 };
 
 /**
@@ -218,6 +242,8 @@ struct fanout_target {
  * @conv_node: in fanout_group.convs while unreleased, when the kernel
  *	generated @uuid (amq.c)
  * @conv_indexed: on @conv_node
+ * @reply_blocks: blocks holding replies of its targets (struct
+ *	fanout_reply_block), freed with it (group lock)
  * @ntargets: entries in @targets
  * @payload: the shared payload, or NULL with per-target payloads
  * @user: the sender's user, charged for this request
@@ -242,6 +268,7 @@ struct fanout_request {
 	bool released;
 	struct rhash_head conv_node;
 	bool conv_indexed;
+	struct list_head reply_blocks;
 	u32 ntargets;
 	struct fanout_payload *payload;
 	struct fanout_user *user;
@@ -498,6 +525,13 @@ void fanout_payload_free(struct fanout_payload *p);
 struct fanout_target *fanout_request_target(struct fanout_request *req,
 					    u32 member);
 struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len);
+struct fanout_reply_block *fanout_reply_block_alloc(size_t size);
+struct fanout_payload *fanout_reply_block_payload(struct fanout_reply_block *b,
+						  u64 addr, u32 len);
+size_t fanout_reply_block_room(u32 len);
+void fanout_reply_block_attach(struct fanout_request *req,
+			       struct fanout_reply_block *b);
+void fanout_reply_block_free(struct fanout_reply_block *b);
 void fanout_request_put(struct fanout_request *req);
 
 /* Whether @t waits for an answer (queued or taken). */

@@ -18,9 +18,11 @@
 #include "state.h"
 #include "trace.h"
 
+/* Free @p unless it lives in a reply block (freed with the block). */
 void fanout_payload_free(struct fanout_payload *p)
 {
-	fanout_free(p);
+	if (p && !p->borrowed)
+		fanout_free(p);
 }
 
 /* A payload of @len bytes copied from user address @addr. */
@@ -34,11 +36,93 @@ struct fanout_payload *fanout_payload_from_user(u64 addr, u32 len)
 	if (!p)
 		return ERR_PTR(-ENOMEM);
 	p->len = len;
+	p->borrowed = 0;
 	if (copy_from_user(p->data, u64_to_user_ptr(addr), len)) {
 		fanout_free(p);
 		return ERR_PTR(-EFAULT);
 	}
 	return p;
+}
+
+/**
+ * fanout_reply_block_room() - bytes a reply of @len takes in a block
+ * @len: payload length
+ *
+ * Return: the payload's size, rounded up to 8.
+ */
+size_t fanout_reply_block_room(u32 len)
+{
+	return ALIGN(sizeof(struct fanout_payload) + len, 8);
+}
+
+/**
+ * fanout_reply_block_alloc() - a block for replies of @size bytes in all
+ * @size: the sum of their fanout_reply_block_room()
+ *
+ * Return: the block, or NULL when out of memory.
+ */
+struct fanout_reply_block *fanout_reply_block_alloc(size_t size)
+{
+	struct fanout_reply_block *b;
+
+	b = fanout_alloc(struct_size(b, mem, size));
+	if (!b)
+		return NULL;
+	INIT_LIST_HEAD(&b->node);
+	b->attached = false;
+	b->used = 0;
+	b->size = size;
+	return b;
+}
+
+/**
+ * fanout_reply_block_payload() - the next payload of @b, copied from user
+ * @b: the block, with room for it
+ * @addr: user address of the payload
+ * @len: its length
+ *
+ * Return: the payload, or ERR_PTR(-EFAULT) (its room is lost).
+ */
+struct fanout_payload *fanout_reply_block_payload(struct fanout_reply_block *b,
+						  u64 addr, u32 len)
+{
+	struct fanout_payload *p = (void *)(b->mem + b->used);
+
+	if (WARN_ON_ONCE(b->used + fanout_reply_block_room(len) > b->size))
+		return ERR_PTR(-ENOMEM);
+	b->used += fanout_reply_block_room(len);
+	p->len = len;
+	p->borrowed = 1;
+	if (copy_from_user(p->data, u64_to_user_ptr(addr), len))
+		return ERR_PTR(-EFAULT);
+	return p;
+}
+
+/**
+ * fanout_reply_block_attach() - @req now holds a reply of @b
+ * @req: the request
+ * @b: the block
+ *
+ * The block goes with the request. Group lock held.
+ */
+void fanout_reply_block_attach(struct fanout_request *req,
+			       struct fanout_reply_block *b)
+{
+	lockdep_assert_held(&req->group->lock);
+	if (b->attached)
+		return;
+	b->attached = true;
+	list_add(&b->node, &req->reply_blocks);
+}
+
+/**
+ * fanout_reply_block_free() - free @b unless a request holds it
+ * @b: the block, or NULL
+ */
+void fanout_reply_block_free(struct fanout_reply_block *b)
+{
+	if (b && !b->attached)
+		fanout_free(b);
 }
 
 /* Key and count of the UUIDs the module generates (fanout_uuid_gen()). */
@@ -94,6 +178,7 @@ static void fanout_request_free(struct kref *ref)
 {
 	struct fanout_request *req = container_of(ref, struct fanout_request,
 						  ref);
+	struct fanout_reply_block *b, *tmp;
 	u32 i;
 
 	for (i = 0; i < req->ntargets; i++) {
@@ -102,6 +187,8 @@ static void fanout_request_free(struct kref *ref)
 		fanout_payload_free(req->targets[i].reply);
 	}
 	fanout_payload_free(req->payload);
+	list_for_each_entry_safe(b, tmp, &req->reply_blocks, node)
+		fanout_free(b);
 	if (req->user) {
 		fanout_user_uncharge_request(req->user, req->charged);
 		fanout_user_put(req->user);
@@ -384,6 +471,7 @@ static struct fanout_request *fanout_request_alloc(struct fanout_group *g,
 	req->owner = ep;
 	req->ntargets = n;
 	INIT_LIST_HEAD(&req->owner_node);
+	INIT_LIST_HEAD(&req->reply_blocks);
 	init_waitqueue_head(&req->wq);
 	/*
 	 * CLOCK_MONOTONIC, as the wait timeout: jiffies can lag it by
