@@ -26,6 +26,9 @@ int main(int argc, char **argv)
 	static struct fanout_hub_reply rep[MAX_MSGS];
 	static struct fanout_hub_msg msg[MAX_MSGS];
 	static char buf[1 << 16];
+	/* The replies: the payloads in buf are read, not changed. */
+	static char out[1 << 16];
+	size_t used;
 	struct fanout_hub_serve serve;
 	struct io_uring ring;
 	unsigned int nrep = 0;
@@ -81,9 +84,12 @@ int main(int argc, char **argv)
 			break;
 		}
 		nrep = 0;
+		used = 0;
 		for (unsigned int i = 0; i < serve.nmsgs; i++) {
 			struct fanout_hub_msg *m = &msg[i];
-			char *p = buf + m->offset;
+			/* Targets of one request may share one copy. */
+			const char *in = buf + m->offset;
+			char *p = out + used;
 
 			if (m->error) {
 				/* The group is gone, or the member left. */
@@ -92,9 +98,10 @@ int main(int argc, char **argv)
 				live--;
 				continue;
 			}
-			/* Answered in place: sent before buf is reused. */
+			/* Fits: out is as large as buf. */
 			for (unsigned int j = 0; j < m->len; j++)
-				p[j] = toupper((unsigned char)p[j]);
+				p[j] = toupper((unsigned char)in[j]);
+			used += m->len;
 			rep[nrep++] = (struct fanout_hub_reply){
 				.id = m->id,
 				.slot = m->slot,

@@ -229,12 +229,15 @@ int fanout_recv_check(const struct fanout_recv *r)
 /*
  * Take the next target for @ep (fanout_amq_next()), with a reference on
  * its request; *@more tells whether another waits behind it (@more may be
- * NULL). NULL with *err set when there is none to take.
+ * NULL). A payload that does not fit @r->buf_len gives -EMSGSIZE, unless
+ * it is @have (one the caller holds a copy of already). NULL with *err
+ * set when there is none to take.
  */
 static struct fanout_target *fanout_take(struct fanout_group *g,
 					 struct fanout_endpoint *ep,
 					 struct fanout_recv *r, int *err,
-					 bool *more)
+					 bool *more,
+					 const struct fanout_payload *have)
 {
 	struct fanout_target *t = NULL;
 
@@ -252,7 +255,7 @@ static struct fanout_target *fanout_take(struct fanout_group *g,
 		*err = -EAGAIN;
 		goto out_unlock;
 	}
-	if (t->payload->len > r->buf_len) {
+	if (t->payload != have && t->payload->len > r->buf_len) {
 		r->len = t->payload->len;
 		*err = -EMSGSIZE;
 		t = NULL;
@@ -400,18 +403,52 @@ static int fanout_recv_sleep(struct fanout_group *g,
 int fanout_recv_take(struct fanout_endpoint *ep, struct fanout_recv *r,
 		     bool *more)
 {
-	struct fanout_group *g = fanout_ep_group(ep);
-	struct fanout_request *req;
 	struct fanout_target *t;
 	int ret = 0;
 
-	t = fanout_take(g, ep, r, &ret, more);
-	if (!t)
-		return ret;
-	req = t->req;
-	if (copy_to_user(u64_to_user_ptr(r->buf), t->payload->data,
-			 t->payload->len)) {
-		fanout_untake(g, ep, t);
+	t = fanout_take(fanout_ep_group(ep), ep, r, &ret, more, NULL);
+	return t ? fanout_recv_deliver(ep, r, t, true) : ret;
+}
+
+/**
+ * fanout_recv_grab() - take the next request, not delivered yet
+ * @ep: the agent
+ * @r: the receive, checked; @r->buf_len the room for the payload
+ * @err: out: why there is none (-EAGAIN, -EMSGSIZE with @r->len set,
+ *	-ENOTCONN, -EIDRM)
+ * @more: out: whether another request waits behind it
+ * @have: a payload the caller holds a copy of already, that needs no
+ *	room (NULL: none)
+ *
+ * Return: the target, with a reference on its request: hand it to
+ * fanout_recv_deliver(); or NULL.
+ */
+struct fanout_target *fanout_recv_grab(struct fanout_endpoint *ep,
+				       struct fanout_recv *r, int *err,
+				       bool *more,
+				       const struct fanout_payload *have)
+{
+	return fanout_take(fanout_ep_group(ep), ep, r, err, more, have);
+}
+
+/**
+ * fanout_recv_deliver() - hand a target taken by @ep to its receiver
+ * @ep: the agent
+ * @r: the receive: filled in
+ * @t: the target, from fanout_recv_grab(); its reference is dropped
+ * @copy: copy the payload to @r->buf (else the receiver has it)
+ *
+ * Return: 0, or -EFAULT (the target went back to its queue).
+ */
+int fanout_recv_deliver(struct fanout_endpoint *ep, struct fanout_recv *r,
+			struct fanout_target *t, bool copy)
+{
+	struct fanout_request *req = t->req;
+	int ret = 0;
+
+	if (copy && copy_to_user(u64_to_user_ptr(r->buf), t->payload->data,
+				 t->payload->len)) {
+		fanout_untake(fanout_ep_group(ep), ep, t);
 		ret = -EFAULT;
 	} else {
 		r->id = req->id;

@@ -620,6 +620,12 @@ bool fanout_recv_nonblock(struct fanout_endpoint *ep,
 int fanout_recv_take(struct fanout_endpoint *ep, struct fanout_recv *r,
 		     bool *more);
 int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r);
+struct fanout_target *fanout_recv_grab(struct fanout_endpoint *ep,
+				       struct fanout_recv *r, int *err,
+				       bool *more,
+				       const struct fanout_payload *have);
+int fanout_recv_deliver(struct fanout_endpoint *ep, struct fanout_recv *r,
+			struct fanout_target *t, bool copy);
 wait_queue_head_t *fanout_recv_wq(struct fanout_group *g,
 				  struct fanout_endpoint *ep, s32 *member,
 				  struct fanout_amq **amq);

@@ -505,15 +505,37 @@ static int fanout_hub_serve_replies(struct fanout_endpoint *ep,
 	return 0;
 }
 
+/* Messages of a serve written to the caller's array at once. */
+#define FANOUT_HUB_MSG_CHUNK	16
+
+/**
+ * struct fanout_hub_batch - messages taken, not yet written
+ * @msg: the messages
+ * @slot: the slot of each
+ * @n: entries
+ * @have: the request whose shared payload the serve copied last, with a
+ *	reference (so that no other takes its address), or NULL
+ * @have_off: where that copy is in the serve's buffer
+ */
+struct fanout_hub_batch {
+	struct fanout_hub_msg msg[FANOUT_HUB_MSG_CHUNK];
+	struct fanout_hub_slot *slot[FANOUT_HUB_MSG_CHUNK];
+	u32 n;
+	struct fanout_request *have;
+	u32 have_off;
+};
+
 /*
- * Take one request of @s into the serve's buffer at *@used and describe
- * it in @msg; *@more: another waits behind it. Return: 0, -EAGAIN
+ * Take one request of @s into the serve's buffer at *@used (or, when the
+ * serve has its shared payload already, @b->have, point at that) and
+ * describe it in @msg; *@more: another waits behind it. Return: 0, -EAGAIN
  * (nothing for @s), -EMSGSIZE (it does not fit what is left: @msg->len
  * is its length), or the slot's error (-ENOTCONN, -EIDRM, -EFAULT).
  */
 static int fanout_hub_take(struct fanout_hub_slot *s,
 			   const struct fanout_hub_serve *sv, u32 used,
-			   struct fanout_hub_msg *msg, bool *more)
+			   struct fanout_hub_msg *msg, bool *more,
+			   struct fanout_hub_batch *b)
 {
 	/* Where the next payload goes; beyond 4 GiB, nothing fits. */
 	u64 off = round_up((u64)used, 8);
@@ -521,13 +543,43 @@ static int fanout_hub_take(struct fanout_hub_slot *s,
 		.buf = sv->buf + off,
 		.buf_len = off < sv->buf_len ? sv->buf_len - off : 0,
 	};
-	int ret;
+	struct fanout_request *req;
+	struct fanout_target *t;
+	bool dup, shared;
+	int ret = 0;
 
-	ret = fanout_recv_take(s->ep, &r, more);
+	t = fanout_recv_grab(s->ep, &r, &ret, more,
+			     b->have ? b->have->payload : NULL);
 	memset(msg, 0, sizeof(*msg));
 	msg->slot = s->index;
-	if (ret == -EMSGSIZE)
-		msg->len = r.len;
+	if (!t) {
+		if (ret == -EMSGSIZE)
+			msg->len = r.len;
+		return ret;
+	}
+	/*
+	 * A request's shared payload is copied once per serve: its other
+	 * targets are told where that copy is.
+	 */
+	req = t->req;
+	shared = t->payload == req->payload;
+	dup = shared && req == b->have;
+	if (dup)
+		off = b->have_off;
+	else if (shared)
+		kref_get(&req->ref);
+	r.buf = sv->buf + off;
+	ret = fanout_recv_deliver(s->ep, &r, t, !dup);
+	if (shared && !dup) {
+		if (ret) {
+			fanout_request_put(req);
+		} else {
+			if (b->have)
+				fanout_request_put(b->have);
+			b->have = req;
+			b->have_off = off;
+		}
+	}
 	if (ret)
 		return ret;
 	msg->id = r.id;
@@ -547,21 +599,6 @@ static void fanout_hub_untake(struct fanout_hub_slot *s,
 
 	fanout_recv_undo(s->ep, &r, -EFAULT);
 }
-
-/* Messages of a serve written to the caller's array at once. */
-#define FANOUT_HUB_MSG_CHUNK	16
-
-/**
- * struct fanout_hub_batch - messages taken, not yet written
- * @msg: the messages
- * @slot: the slot of each
- * @n: entries
- */
-struct fanout_hub_batch {
-	struct fanout_hub_msg msg[FANOUT_HUB_MSG_CHUNK];
-	struct fanout_hub_slot *slot[FANOUT_HUB_MSG_CHUNK];
-	u32 n;
-};
 
 /* Whether @msg tells that its slot's agent can no longer receive. */
 static bool fanout_hub_end_told(const struct fanout_hub_msg *msg)
@@ -612,7 +649,7 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 	bool more = false;
 	int ret;
 
-	ret = fanout_hub_take(s, sv, *used, msg, &more);
+	ret = fanout_hub_take(s, sv, *used, msg, &more, b);
 	if (ret == -EAGAIN)
 		return 0;
 	if (ret == -EMSGSIZE || ret == -EFAULT)
@@ -630,7 +667,7 @@ static int fanout_hub_serve_slot(struct fanout_hub_slot *s,
 	msg->error = ret;
 	b->slot[b->n++] = s;
 	if (!ret)
-		*used = msg->offset + msg->len;
+		*used = max_t(u32, *used, msg->offset + msg->len);
 	/*
 	 * It holds more: the others first. What is queued for it later
 	 * wakes it again.
@@ -683,6 +720,7 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 		return 0;
 	sv->nmsgs = 0;
 	b.n = 0;
+	b.have = NULL;
 	while (sv->nmsgs + b.n < room) {
 		/* Those put back for having more come after the others. */
 		if (list_empty(&todo))
@@ -704,6 +742,8 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 	    !test_and_set_bit(FANOUT_HUB_QUEUED, &s->queued))
 		list_add(&s->ready_node, &todo);
 	fanout_hub_putback(hub, &todo);
+	if (b.have)
+		fanout_request_put(b.have);
 	if (ret == -EMSGSIZE && !sv->nmsgs && !b.n)
 		return fanout_hub_too_big(sv, &b, s);
 	if (b.n && fanout_hub_flush(sv, &b))

@@ -504,7 +504,11 @@ struct fanout_hub_msg {
  * entry's error does not stop the others). Then requests queued for the
  * attached agents are taken, as many as @msgs and @buf hold, the slot
  * woken longest ago first; when there is none yet the call blocks until
- * one arrives (a slot's error counts as one). Like any agent, a slot
+ * one arrives (a slot's error counts as one). A request's payload for
+ * all its targets (not %FANOUT_SEND_PER_TARGET) is copied once per
+ * serve: the messages of its targets give the same @offset, so the
+ * payloads in @buf are to be read, not changed in place. Like any agent,
+ * a slot
  * serves one conversation at a time: it gives every request of that
  * conversation queued, but one of another conversation only once those
  * it took are answered. A payload that does not fit what is left of
