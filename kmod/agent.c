@@ -391,22 +391,19 @@ static int fanout_recv_sleep(struct fanout_group *g,
 }
 
 /**
- * fanout_recv_take() - take and deliver the next request, never blocking
+ * fanout_recv_try() - take and deliver the next request, never blocking
  * @ep: the agent
  * @r: the receive, checked
- * @more: out, when not NULL: whether another request waited behind it
- *	(valid when 0 is returned)
  *
  * Return: 0, -EAGAIN when nothing is queued for @ep, or the error of the
  * receive.
  */
-int fanout_recv_take(struct fanout_endpoint *ep, struct fanout_recv *r,
-		     bool *more)
+int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r)
 {
 	struct fanout_target *t;
 	int ret = 0;
 
-	t = fanout_take(fanout_ep_group(ep), ep, r, &ret, more, NULL);
+	t = fanout_take(fanout_ep_group(ep), ep, r, &ret, NULL, NULL);
 	return t ? fanout_recv_deliver(ep, r, t, true) : ret;
 }
 
@@ -458,12 +455,6 @@ int fanout_recv_deliver(struct fanout_endpoint *ep, struct fanout_recv *r,
 	}
 	fanout_request_put(req);
 	return ret;
-}
-
-/* fanout_recv_take() for one request. */
-int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r)
-{
-	return fanout_recv_take(ep, r, NULL);
 }
 
 /* Whether a receive of @ep must not block. */
@@ -589,25 +580,46 @@ static int fanout_reply_settle(struct fanout_group *g,
 /* Largest reply copied into a reply block by fanout_reply_many(). */
 #define FANOUT_REPLY_BLOCK_LEN	256
 
-/*
- * Whether reply @r, checked, has a payload that goes in the block of the
- * replies to request @id.
+/**
+ * struct fanout_reply_batch - the payloads of a fanout_reply_many()
+ * @reply: each entry's payload, until it goes to its target
+ * @inblk: whether @reply[i] lives in @blk
+ * @blk: small payloads to one request of one group, or NULL
+ * @blk_req: that request, held from when @blk went with it (so that
+ *	@blk outlives the batch), or NULL
+ * @g: @blk's group
+ * @id: @blk's request id
  */
-static bool fanout_reply_in_block(const struct fanout_reply *r, u64 id)
+struct fanout_reply_batch {
+	struct fanout_payload *reply[FANOUT_SETTLE_BATCH];
+	bool inblk[FANOUT_SETTLE_BATCH];
+	struct fanout_reply_block *blk;
+	struct fanout_request *blk_req;
+	struct fanout_group *g;
+	u64 id;
+};
+
+/*
+ * Whether reply @r of agent @ep, checked, has a payload for @rb's block:
+ * small, to request @rb->id of group @rb->g (ids are per group).
+ */
+static bool fanout_reply_in_block(const struct fanout_reply_batch *rb,
+				  struct fanout_endpoint *ep,
+				  const struct fanout_reply *r)
 {
 	return r->status >= 0 && r->len <= FANOUT_REPLY_BLOCK_LEN &&
-	       r->id == id;
+	       r->id == rb->id && fanout_ep_group(ep) == rb->g;
 }
 
 /*
  * A block for the small payloads of the replies to the request of the
- * first of @r, when there are two or more of them; NULL otherwise, or
+ * first of @r, when there are two or more of them; none otherwise, or
  * without memory (each gets its own then).
  */
-static struct fanout_reply_block *
-fanout_reply_block_for(struct fanout_endpoint **eps,
-		       const struct fanout_reply *r, const int *results,
-		       unsigned int n, u64 *id)
+static void fanout_reply_block_for(struct fanout_reply_batch *rb,
+				   struct fanout_endpoint **eps,
+				   const struct fanout_reply *r,
+				   const int *results, unsigned int n)
 {
 	unsigned int i, k = 0;
 	size_t size = 0;
@@ -615,49 +627,71 @@ fanout_reply_block_for(struct fanout_endpoint **eps,
 	for (i = 0; i < n; i++) {
 		if (!eps[i] || results[i])
 			continue;
-		if (!k)
-			*id = r[i].id;
-		if (!fanout_reply_in_block(&r[i], *id))
+		if (!k) {
+			rb->id = r[i].id;
+			rb->g = fanout_ep_group(eps[i]);
+		}
+		if (!fanout_reply_in_block(rb, eps[i], &r[i]))
 			continue;
 		size += fanout_reply_block_room(r[i].len);
 		k++;
 	}
-	return k > 1 ? fanout_reply_block_alloc(size) : NULL;
+	if (k > 1)
+		rb->blk = fanout_reply_block_alloc(size);
 }
 
 /*
  * Check @r and copy the payloads in, small ones to one request into one
- * block (returned, or NULL): @results[i] is 0 or the reply's error.
+ * block: @results[i] is 0 or the reply's error.
  */
-static struct fanout_reply_block *
-fanout_reply_prepare(struct fanout_endpoint **eps, const struct fanout_reply *r,
-		     struct fanout_payload **reply, int *results,
-		     unsigned int n)
+static void fanout_reply_prepare(struct fanout_reply_batch *rb,
+				 struct fanout_endpoint **eps,
+				 const struct fanout_reply *r, int *results,
+				 unsigned int n)
 {
-	struct fanout_reply_block *b;
 	struct fanout_payload *p;
 	unsigned int i;
-	u64 id = 0;
 
 	for (i = 0; i < n; i++) {
-		reply[i] = NULL;
+		rb->reply[i] = NULL;
+		rb->inblk[i] = false;
 		if (eps[i])
 			results[i] = fanout_reply_check(&r[i]);
 	}
-	b = fanout_reply_block_for(eps, r, results, n, &id);
+	fanout_reply_block_for(rb, eps, r, results, n);
 	for (i = 0; i < n; i++) {
 		if (!eps[i] || results[i] || r[i].status < 0)
 			continue;
-		if (b && fanout_reply_in_block(&r[i], id))
-			p = fanout_reply_block_payload(b, r[i].buf, r[i].len);
+		rb->inblk[i] = rb->blk && fanout_reply_in_block(rb, eps[i], &r[i]);
+		if (rb->inblk[i])
+			p = fanout_reply_block_payload(rb->blk, r[i].buf,
+						       r[i].len);
 		else
 			p = fanout_payload_from_user(r[i].buf, r[i].len);
 		if (IS_ERR(p))
 			results[i] = PTR_ERR(p);
 		else
-			reply[i] = p;
+			rb->reply[i] = p;
 	}
-	return b;
+}
+
+/*
+ * Replies done: what no target took is freed, and the request holding
+ * the block let go. Nothing of the block is read before: once a run
+ * dropped the group lock, only the reference held keeps it.
+ */
+static void fanout_reply_batch_end(struct fanout_reply_batch *rb,
+				   unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!rb->inblk[i])
+			fanout_payload_free(rb->reply[i]);
+	if (rb->blk_req)
+		fanout_request_put(rb->blk_req);
+	else if (rb->blk)
+		fanout_free(rb->blk);
 }
 
 int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
@@ -669,31 +703,35 @@ int fanout_reply(struct fanout_endpoint *ep, struct fanout_reply *r)
 }
 
 /*
- * Settle @n prepared replies of agents of @g in one hold of its lock,
- * waking a request's waiters once for a run of replies to it. Entries
- * already failed (or skipped) are passed over.
+ * Settle the prepared replies @first to @end - 1, of agents of @g, in
+ * one hold of its lock, waking a request's waiters once for a run of
+ * replies to it. Entries already failed (or skipped) are passed over.
  */
 static void fanout_reply_run(struct fanout_group *g,
 			     struct fanout_endpoint **eps,
-			     struct fanout_reply *r,
-			     struct fanout_payload **reply, int *results,
-			     unsigned int n, struct fanout_reply_block *b)
+			     struct fanout_reply *r, int *results,
+			     unsigned int first, unsigned int end,
+			     struct fanout_reply_batch *rb)
 {
 	struct fanout_request *woken, *last = NULL;
 	unsigned int i;
-	bool borrowed;
 
 	spin_lock_bh(&g->lock);
-	for (i = 0; i < n; i++) {
+	for (i = first; i < end; i++) {
 		if (!eps[i] || results[i])
 			continue;
 		woken = last;
-		borrowed = reply[i] && reply[i]->borrowed;
-		results[i] = fanout_reply_settle(g, eps[i], &r[i], &reply[i],
-						 &woken);
-		/* Its payload went to its target: the block goes with it. */
-		if (borrowed && !reply[i])
-			fanout_reply_block_attach(woken, b);
+		results[i] = fanout_reply_settle(g, eps[i], &r[i],
+						 &rb->reply[i], &woken);
+		/*
+		 * Its payload went to its target: the block goes with the
+		 * request, held until the batch is over.
+		 */
+		if (rb->inblk[i] && !rb->reply[i] && !rb->blk_req) {
+			fanout_reply_block_attach(woken, rb->blk);
+			kref_get(&woken->ref);
+			rb->blk_req = woken;
+		}
 		if (woken && woken != last) {
 			if (last)
 				fanout_request_wake(last);
@@ -720,26 +758,22 @@ static void fanout_reply_run(struct fanout_group *g,
 void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
 		       int *results, unsigned int n)
 {
-	struct fanout_payload *reply[FANOUT_SETTLE_BATCH];
-	struct fanout_reply_block *b;
+	struct fanout_reply_batch rb = { };
 	struct fanout_group *g;
 	unsigned int i, j;
 
 	if (WARN_ON_ONCE(n > FANOUT_SETTLE_BATCH))
 		n = FANOUT_SETTLE_BATCH;
-	b = fanout_reply_prepare(eps, r, reply, results, n);
+	fanout_reply_prepare(&rb, eps, r, results, n);
 	for (i = 0; i < n; i = j) {
 		g = eps[i] ? fanout_ep_group(eps[i]) : NULL;
 		for (j = i + 1; j < n; j++)
 			if (eps[j] && fanout_ep_group(eps[j]) != g)
 				break;
 		if (g)
-			fanout_reply_run(g, eps + i, r + i, reply + i,
-					 results + i, j - i, b);
+			fanout_reply_run(g, eps, r, results, i, j, &rb);
 	}
-	for (i = 0; i < n; i++)
-		fanout_payload_free(reply[i]);
-	fanout_reply_block_free(b);
+	fanout_reply_batch_end(&rb, n);
 }
 
 /*

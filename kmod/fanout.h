@@ -20,9 +20,9 @@
  *	off, as it nests in the group lock) and wait queue locks: taken
  *	inside the group lock (xa_store/xa_erase, wake-ups).
  *  a hub's lock (struct fanout_hub, hub.c), innermost, with IRQs off:
- *	taken by its slots' wake functions inside a member's wait-queue
- *	lock, and under the group lock; the hub's wait-queue lock is
- *	taken after it, inside the member's wait-queue lock too.
+ *	taken when a slot is queued, under the group lock or not, in any
+ *	context. A member's list of hub slots (fanout_member.hubs) is an
+ *	RCU list changed under the group lock.
  *
  * The expected state and broadcast of a group (struct fanout_gstate,
  * state.h) are protected by the group lock too; the broadcast work takes
@@ -104,18 +104,16 @@ struct fanout_payload {
  * struct fanout_reply_block - small replies to one request, one allocation
  * @node: in the request's @reply_blocks once one of its replies settled
  *	(group lock)
- * @attached: on @node
  * @used: bytes of @mem handed out
  * @size: bytes of @mem
  * @mem: the payloads (struct fanout_payload, 8-byte aligned)
  *
- * A batch of replies to one request (fanout_reply_many()) is copied into
- * one block instead of one allocation each; the block goes with the
- * request.
+ * The small replies of a batch to one request (fanout_reply_many()) are
+ * copied into one block instead of one allocation each; the block goes
+ * with the request.
  */
 struct fanout_reply_block {
 	struct list_head node;
-	bool attached;
 	size_t used;
 	size_t size;
 	u8 mem[] __aligned(8);
@@ -531,7 +529,6 @@ struct fanout_payload *fanout_reply_block_payload(struct fanout_reply_block *b,
 size_t fanout_reply_block_room(u32 len);
 void fanout_reply_block_attach(struct fanout_request *req,
 			       struct fanout_reply_block *b);
-void fanout_reply_block_free(struct fanout_reply_block *b);
 void fanout_request_put(struct fanout_request *req);
 
 /* Whether @t waits for an answer (queued or taken). */
@@ -617,8 +614,6 @@ void fanout_member_wake(struct fanout_group *g, u32 member, bool all);
 int fanout_recv_check(const struct fanout_recv *r);
 bool fanout_recv_nonblock(struct fanout_endpoint *ep,
 			  const struct fanout_recv *r);
-int fanout_recv_take(struct fanout_endpoint *ep, struct fanout_recv *r,
-		     bool *more);
 int fanout_recv_try(struct fanout_endpoint *ep, struct fanout_recv *r);
 struct fanout_target *fanout_recv_grab(struct fanout_endpoint *ep,
 				       struct fanout_recv *r, int *err,

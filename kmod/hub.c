@@ -74,9 +74,10 @@ struct fanout_hub_slot {
 
 /**
  * struct fanout_hub - the agents an endpoint serves together
- * @lock: protects @ready; taken by the slots' wake functions inside
- *	wait-queue locks, in any context, so with IRQs off; nothing nests
- *	inside it
+ * @lock: protects @ready; taken when a slot is queued, in any context
+ *	(under the group lock, in an RCU walk of a member's hub slots,
+ *	in softirq), so with IRQs off; nothing nests inside it, and the
+ *	hub's wait queue is woken after it is dropped
  * @ready: slots woken and not yet looked at, oldest first; a serve takes
  *	them all at once into a list of its own
  * @wq: tasks and io_uring commands waiting in a serve
@@ -183,7 +184,8 @@ static struct fanout_hub_slot *fanout_hub_next(struct list_head *todo)
 	if (!s)
 		return NULL;
 	list_del_init(&s->ready_node);
-	clear_bit(FANOUT_HUB_QUEUED, &s->queued);
+	/* Unlinked before a waker may link it again (release). */
+	clear_bit_unlock(FANOUT_HUB_QUEUED, &s->queued);
 	/* Cleared before its queue is looked at: pairs with the waker. */
 	smp_mb__after_atomic();
 	return s;
@@ -737,7 +739,10 @@ int fanout_hub_serve_try(struct fanout_endpoint *ep,
 				break;
 		}
 	}
-	/* What it could not take stays first, unless woken meanwhile. */
+	/*
+	 * What it could not take goes back first, unless woken meanwhile
+	 * (an unbound agent passes its wake-up on): queued then.
+	 */
 	if ((ret == -EMSGSIZE || ret == -EFAULT) &&
 	    !test_and_set_bit(FANOUT_HUB_QUEUED, &s->queued))
 		list_add(&s->ready_node, &todo);

@@ -69,7 +69,6 @@ struct fanout_reply_block *fanout_reply_block_alloc(size_t size)
 	if (!b)
 		return NULL;
 	INIT_LIST_HEAD(&b->node);
-	b->attached = false;
 	b->used = 0;
 	b->size = size;
 	return b;
@@ -101,7 +100,7 @@ struct fanout_payload *fanout_reply_block_payload(struct fanout_reply_block *b,
 /**
  * fanout_reply_block_attach() - @req now holds a reply of @b
  * @req: the request
- * @b: the block
+ * @b: the block, held by no request yet
  *
  * The block goes with the request. Group lock held.
  */
@@ -109,20 +108,7 @@ void fanout_reply_block_attach(struct fanout_request *req,
 			       struct fanout_reply_block *b)
 {
 	lockdep_assert_held(&req->group->lock);
-	if (b->attached)
-		return;
-	b->attached = true;
 	list_add(&b->node, &req->reply_blocks);
-}
-
-/**
- * fanout_reply_block_free() - free @b unless a request holds it
- * @b: the block, or NULL
- */
-void fanout_reply_block_free(struct fanout_reply_block *b)
-{
-	if (b && !b->attached)
-		fanout_free(b);
 }
 
 /* Key and count of the UUIDs the module generates (fanout_uuid_gen()). */
@@ -544,7 +530,10 @@ static void fanout_request_queue(struct fanout_request *req,
 	}
 }
 
-/* Wake one idle agent of each member in @wake (exclusive waiters). */
+/*
+ * Wake one idle agent of each member in @wake (exclusive waiters), and
+ * tell its agents' hubs.
+ */
 static void fanout_request_wake_agents(struct fanout_group *g,
 				       const unsigned long *wake)
 {

@@ -2790,6 +2790,7 @@ static void hub_check(struct worker *w, const struct fanout_hub_serve *s,
 			      m->offset >= msg[j].offset + msg[j].len ||
 			      msg[j].offset >= m->offset + m->len ||
 			      (msg[j].id == m->id &&
+			       !memcmp(msg[j].uuid, m->uuid, FANOUT_UUID_LEN) &&
 			       msg[j].offset == m->offset &&
 			       msg[j].len == m->len),
 			      "HUB_SERVE: payloads %u and %u overlap", j, i);

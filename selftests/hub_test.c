@@ -44,7 +44,8 @@ static int msgs_disjoint(const struct serve *sv, int n)
 			const struct fanout_hub_msg *b = &sv->msg[j];
 
 			if (a->id == b->id && a->offset == b->offset &&
-			    a->len == b->len)
+			    a->len == b->len &&
+			    !memcmp(a->uuid, b->uuid, FANOUT_UUID_LEN))
 				continue;
 			if (a->len && b->len &&
 			    a->offset < b->offset + b->len &&
@@ -1189,6 +1190,69 @@ TEST_F(hub, decline_through_hub)
 	EXPECT_EQ(FANOUT_TARGET_FAILED, r.res[0].state);
 	EXPECT_EQ(-EPERM, r.res[0].status);
 	results_free(&r);
+	free(sv);
+}
+
+/* The reply @member of request @id gave, NUL-terminated in @buf. */
+static int reply_of(int owner, __u64 id, unsigned int member, char *buf,
+		    size_t size)
+{
+	struct fanout_result res = { 0 };
+	struct fanout_results r = { 0 };
+	int ret;
+
+	memset(buf, 0, size);
+	res.reply_buf = (uintptr_t)buf;
+	res.reply_buf_len = size - 1;
+	r.id = id;
+	r.results = (uintptr_t)&res;
+	r.first = member;
+	r.count = 1;
+	ret = fanout_results(owner, &r);
+	return ret ? ret : res.status;
+}
+
+/*
+ * Replies in one serve to requests of two groups that have the same id
+ * (ids are per group): each keeps its own reply, whichever request is
+ * released first.
+ */
+TEST_F(hub, replies_to_two_groups_same_id)
+{
+	struct serve *sv = calloc(1, sizeof(*sv));
+	char name2[FANOUT_NAME_MAX], got[16];
+	int owner2, ag2, n;
+	__u64 a, b;
+
+	REQUIRE_HUB();
+	ASSERT_NE(NULL, sv);
+	fanout_test_name(name2, "hub3");
+	owner2 = fanout_test_create(name2, 1, 0);
+	ASSERT_LE(0, owner2);
+	ag2 = fanout_test_agent(name2, 0);
+	ASSERT_LE(0, ag2);
+	ASSERT_EQ(HUB_MEMBERS, hub_attach(self->hub, ag2));
+	ASSERT_EQ(-EAGAIN, settle(self->hub));
+	a = hub_send_to(self->owner, 0, "one", 3);
+	b = hub_send_to(owner2, 0, "two", 3);
+	ASSERT_NE(0, a);
+	ASSERT_EQ(a, b);
+	serve_init(sv, HUB_MEMBERS, HUB_BUF);
+	ASSERT_EQ(0, hub_serve_io(self->hub, sv));
+	ASSERT_EQ(2, sv->s.nmsgs);
+	n = serve_echo_all(sv, 2);
+	ASSERT_EQ(2, n);
+	sv->s.nmsgs = 0;
+	ASSERT_EQ(0, hub_serve_io(self->hub, sv));
+	ASSERT_EQ(2, sv->s.replied);
+	EXPECT_EQ(0, sv->rep[0].result);
+	EXPECT_EQ(0, sv->rep[1].result);
+	EXPECT_EQ(0, fanout_release(self->owner, a));
+	EXPECT_LE(0, reply_of(owner2, b, 0, got, sizeof(got)));
+	EXPECT_NE(NULL, strstr(got, "two"));
+	EXPECT_EQ(0, fanout_release(owner2, b));
+	fanout_close(ag2);
+	fanout_close(owner2);
 	free(sv);
 }
 
