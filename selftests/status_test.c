@@ -511,7 +511,7 @@ static int pending_group(char *name, const char *tag, unsigned int n,
  */
 TEST(overrun_gives_enobufs_then_whole_broadcast)
 {
-	struct fanout_status_sock *s;
+	struct fanout_status_sock *s, *witness;
 	struct fanout_status *st;
 	char name[FANOUT_NAME_MAX];
 	int fd, agent, ret, small = 1, big = 8 << 20, nobufs = 0;
@@ -520,10 +520,23 @@ TEST(overrun_gives_enobufs_then_whole_broadcast)
 	fd = pending_group(name, "ovr", 3000, &agent);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fanout_status_open(&s, FANOUT_STATUS_SUBSCRIBE));
+	ASSERT_EQ(0, fanout_status_open(&witness, FANOUT_STATUS_SUBSCRIBE));
 	/* The smallest receive buffer: one part fits, the next overrun. */
 	ASSERT_EQ(0, setsockopt(fanout_status_fd(s), SOL_SOCKET, SO_RCVBUFFORCE,
 				&small, sizeof(small)));
 	ASSERT_EQ(0, set_state(fd, 1, NULL, &gen));
+	/*
+	 * Every part was sent to both sockets once the witness has the
+	 * whole broadcast: @s, not read meanwhile, overran.
+	 */
+	for (;;) {
+		ASSERT_EQ(0, fanout_status_recv(witness, &st));
+		ret = strcmp(st->group, name) || st->generation != gen;
+		fanout_status_free(st);
+		if (!ret)
+			break;
+	}
+	fanout_status_close(witness);
 	/* Every broadcast returned is whole; overruns are reported. */
 	for (;;) {
 		ret = fanout_status_recv(s, &st);
