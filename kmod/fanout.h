@@ -19,6 +19,10 @@
  *  the request table's xarray lock (XA_FLAGS_LOCK_BH: always with BHs
  *	off, as it nests in the group lock) and wait queue locks: taken
  *	inside the group lock (xa_store/xa_erase, wake-ups).
+ *  fanout_ep_uring.lock (spinlock, BHs off: the wait timeout's hrtimer
+ *	takes it in softirq): an endpoint's pending io_uring commands
+ *	(uring.c); nests outside wait-queue locks, the hub's included,
+ *	and is never taken with the group lock.
  *  a hub's lock (struct fanout_hub, hub.c), innermost, with IRQs off:
  *	taken when a slot is queued, under the group lock or not, in any
  *	context. A member's list of hub slots (fanout_member.hubs) is an
@@ -455,6 +459,8 @@ int fanout_ioctl_decode(struct fanout_endpoint *ep,
 			void __user *uarg, union fanout_ioctl_arg *karg);
 int fanout_ioctl_bound(struct fanout_endpoint *ep,
 		       const struct fanout_ioctl_desc *desc);
+int fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
+		     void __user *uarg);
 int fanout_ioctl_answer(struct fanout_endpoint *ep,
 			const struct fanout_ioctl_desc *desc, unsigned int cmd,
 			void __user *uarg, union fanout_ioctl_arg *karg, int ret);

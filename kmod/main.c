@@ -253,8 +253,8 @@ int fanout_ioctl_answer(struct fanout_endpoint *ep,
  * for an operation on a group from an unbound endpoint, -EINVAL
  * for a short structure, -E2BIG for a non-zero unknown tail, -EFAULT.
  */
-static long fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
-			     void __user *uarg)
+int fanout_ioctl_run(struct fanout_endpoint *ep, unsigned int cmd,
+		     void __user *uarg)
 {
 	const struct fanout_ioctl_desc *desc = fanout_ioctl_lookup(cmd);
 	union fanout_ioctl_arg karg;
@@ -381,8 +381,11 @@ static int __init fanout_init(void)
 	return 0;
 
 err_genl:
+	/* As at unload: the groups' broadcast work goes before its queue. */
 	fanout_genl_exit();
+	fanout_net_exit();
 	fanout_status_wq_exit();
+	return ret;
 err_net:
 	fanout_net_exit();
 	return ret;

@@ -97,11 +97,10 @@ bool fanout_state_outstanding(struct fanout_group *g)
 	       (g->state->generation && !fanout_state_converged(g));
 }
 
-/* Flags and reserved fields of set and get: zero. */
-static int fanout_state_reserved(const struct fanout_state *s)
+/* Whether flags or reserved fields of a set or get are not zero. */
+static bool fanout_state_reserved(const struct fanout_state *s)
 {
-	return s->flags || s->reserved0 || s->reserved[0] || s->reserved[1] ?
-	       -EINVAL : 0;
+	return s->flags || s->reserved0 || s->reserved[0] || s->reserved[1];
 }
 
 static int fanout_state_check(const struct fanout_state *s)

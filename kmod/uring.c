@@ -377,22 +377,27 @@ static int fanout_ucmd_recv_finish(struct fanout_ucmd *u)
 
 /* ---- hub serve ------------------------------------------------------- */
 
-#if !FANOUT_URING_CANCEL_HOOK
-static bool fanout_ucmd_orphaned(struct fanout_ucmd *u);
-#endif
-
 /*
- * Whether the monitor would cancel @u on its next pass: without a cancel
- * hook, a command woken after its ring closed (or its task began to
- * cancel its requests) must not take anything in between, as its CQE
- * can no longer be read.
+ * Whether @u's submitter exits or its ring closes, without a cancel hook
+ * to say so (the monitor cancels such commands on its next pass): a
+ * command woken meanwhile must not take anything, as its CQE can no
+ * longer be read. Each command holds its io_kiocb's task and ring.
  */
-static bool fanout_ucmd_orphaned_now(struct fanout_ucmd *u)
+static bool fanout_ucmd_orphaned(struct fanout_ucmd *u)
 {
 #if FANOUT_URING_CANCEL_HOOK
 	return false;
 #else
-	return fanout_ucmd_orphaned(u);
+	struct io_kiocb *req = cmd_to_io_kiocb(u->cmd);
+	struct io_uring_task *tctx = req->task->io_uring;
+
+	/*
+	 * in_idle: the task cancels its requests and waits for them (exec,
+	 * exit, an SQPOLL thread's owner killed) with its ring still open.
+	 */
+	return (READ_ONCE(req->task->flags) & PF_EXITING) ||
+	       (tctx && atomic_read(&tctx->in_idle)) ||
+	       percpu_ref_is_dying(&req->ctx->refs);
 #endif
 }
 
@@ -408,7 +413,7 @@ static int fanout_ucmd_hub_go(struct fanout_ucmd *u)
 	int ret;
 
 	/* A serve takes nothing it could not give back, once orphaned. */
-	if (fanout_ucmd_orphaned_now(u))
+	if (fanout_ucmd_orphaned(u))
 		return fanout_hub_serve_end(sv, -ECANCELED);
 	ret = fanout_hub_serve_try(u->ep, sv);
 	if (ret != -EAGAIN || fanout_hub_serve_nonblock(u->ep, sv))
@@ -515,7 +520,7 @@ static bool fanout_ucmd_cancelled_at(struct fanout_ucmd *u, int *ret)
 		*ret = u->res;
 	spin_unlock_bh(&u->ep->uring.lock);
 	if (!cancel && (fanout_uring_task_dead() ||
-			fanout_ucmd_orphaned_now(u))) {
+			fanout_ucmd_orphaned(u))) {
 		*ret = -ECANCELED;
 		cancel = true;
 	}
@@ -555,22 +560,8 @@ static void fanout_uring_monitor_start(struct fanout_ep_uring *eu)
 #else
 /*
  * No cancel hook: a command whose submitter exits or whose ring closes
- * must be found. Each holds its io_kiocb's task and ring.
+ * must be found (fanout_ucmd_orphaned()).
  */
-static bool fanout_ucmd_orphaned(struct fanout_ucmd *u)
-{
-	struct io_kiocb *req = cmd_to_io_kiocb(u->cmd);
-	struct io_uring_task *tctx = req->task->io_uring;
-
-	/*
-	 * in_idle: the task cancels its requests and waits for them (exec,
-	 * exit, an SQPOLL thread's owner killed) with its ring still open.
-	 */
-	return (READ_ONCE(req->task->flags) & PF_EXITING) ||
-	       (tctx && atomic_read(&tctx->in_idle)) ||
-	       percpu_ref_is_dying(&req->ctx->refs);
-}
-
 static void fanout_uring_monitor(struct work_struct *work)
 {
 	struct fanout_ep_uring *eu = container_of(to_delayed_work(work),
@@ -690,6 +681,9 @@ static int fanout_uring_issue(struct io_uring_cmd *cmd,
 	op = desc ? fanout_uring_op_find(desc) : NULL;
 	if (!op)
 		return -ENOTTY;
+	/* Over at once: the ioctl itself, no command to keep. */
+	if (!op->start)
+		return fanout_ioctl_run(ep, cmd->cmd_op, uarg);
 	u = fanout_ucmd_alloc(cmd, desc, op);
 	if (IS_ERR(u))
 		return PTR_ERR(u);
@@ -701,7 +695,7 @@ static int fanout_uring_issue(struct io_uring_cmd *cmd,
 		goto out;
 	ret = fanout_ioctl_bound(ep, desc);
 	if (!ret)
-		ret = op->start ? op->start(u) : desc->handler(ep, &u->karg);
+		ret = op->start(u);
 	if (ret == -EIOCBQUEUED)
 		return ret;	/* @u belongs to its wait queue */
 	if (fanout_ucmd_cancelled_at(u, &ret))

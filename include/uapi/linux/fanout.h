@@ -724,7 +724,8 @@ struct fanout_state_wait {
  * (receive buffer, results array and reply buffers, a serve's replies,
  * messages and buffer), must stay valid
  * until the CQE; what the kernel only reads (payloads, target bitmap) is
- * copied at submission. See Documentation/fanout.rst.
+ * copied when the kernel issues the command (later than the submission
+ * with SQPOLL, IOSQE_ASYNC, links or drains). See Documentation/fanout.rst.
  */
 struct fanout_uring_cmd {
 	__u64 arg;
