@@ -187,10 +187,12 @@ void fanout_member_wake(struct fanout_group *g, u32 member, bool all)
 {
 	struct fanout_member *m = &g->members[member];
 
-	if (all)
-		wake_up_all(&m->wq);
-	else
-		wake_up(&m->wq);
+	if (wq_has_sleeper(&m->wq)) {
+		if (all)
+			wake_up_all(&m->wq);
+		else
+			wake_up(&m->wq);
+	}
 	fanout_hub_member_notify(m);
 }
 
@@ -202,7 +204,8 @@ void fanout_member_wake(struct fanout_group *g, u32 member, bool all)
  */
 void fanout_agent_wake(struct fanout_endpoint *ep)
 {
-	wake_up(&ep->wq);
+	if (wq_has_sleeper(&ep->wq))
+		wake_up(&ep->wq);
 	fanout_hub_notify(ep);
 }
 
@@ -591,8 +594,8 @@ static int fanout_reply_settle(struct fanout_group *g,
  * @id: @blk's request id
  */
 struct fanout_reply_batch {
-	struct fanout_payload *reply[FANOUT_SETTLE_BATCH];
-	bool inblk[FANOUT_SETTLE_BATCH];
+	struct fanout_payload *reply[FANOUT_REPLY_MANY_MAX];
+	bool inblk[FANOUT_REPLY_MANY_MAX];
 	struct fanout_reply_block *blk;
 	struct fanout_request *blk_req;
 	struct fanout_group *g;
@@ -749,7 +752,7 @@ static void fanout_reply_run(struct fanout_group *g,
  * @r: the replies
  * @results: out: what fanout_reply() returns for each (left alone for
  *	skipped entries)
- * @n: entries, at most %FANOUT_SETTLE_BATCH
+ * @n: entries, at most %FANOUT_REPLY_MANY_MAX
  *
  * Payloads are copied in first, the small ones to one request into one
  * block; then the replies of agents of one group settle in one hold of
@@ -762,8 +765,8 @@ void fanout_reply_many(struct fanout_endpoint **eps, struct fanout_reply *r,
 	struct fanout_group *g;
 	unsigned int i, j;
 
-	if (WARN_ON_ONCE(n > FANOUT_SETTLE_BATCH))
-		n = FANOUT_SETTLE_BATCH;
+	if (WARN_ON_ONCE(n > FANOUT_REPLY_MANY_MAX))
+		n = FANOUT_REPLY_MANY_MAX;
 	fanout_reply_prepare(&rb, eps, r, results, n);
 	for (i = 0; i < n; i = j) {
 		g = eps[i] ? fanout_ep_group(eps[i]) : NULL;

@@ -61,10 +61,13 @@ static const struct rhashtable_params fanout_conv_params = {
  * @g: the group, being created
  * @max_members: its member count
  *
- * A fan-out to every member holds one AMQ per member while it is in
- * flight: the table starts, and stays, large enough for that, so that it
- * is not grown and shrunk again (in a worker, with an RCU-freed copy of
- * the bucket array) at every fan-out.
+ * A fan-out to every member in a conversation the caller named
+ * (%FANOUT_SEND_UUID) holds one keyed AMQ per member while it is in
+ * flight (those of a UUID the kernel generated stay out of the table):
+ * the table starts, and stays, large enough for that, so that it is not
+ * grown and shrunk again (in a worker, with an RCU-freed copy of the
+ * bucket array) at every such fan-out. The table of conversations
+ * started with a generated UUID grows with the requests pending.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -325,11 +328,11 @@ static void fanout_amq_unbind(struct fanout_group *g, struct fanout_amq *amq)
 	 */
 	if (wq_has_sleeper(&ep->wq))
 		wake_up_all(&ep->wq);
-	if (!list_empty(&g->members[amq->key.member].ready))
-		fanout_hub_notify(ep);
 	if (amq->nqueued) {
 		list_add(&amq->ready_node, &g->members[amq->key.member].ready);
 		fanout_member_wake(g, amq->key.member, false);
+	} else if (!list_empty(&g->members[amq->key.member].ready)) {
+		fanout_hub_notify(ep);
 	}
 }
 

@@ -84,6 +84,9 @@ extern unsigned int fanout_max_pending;
  */
 #define FANOUT_SETTLE_BATCH		64
 
+/* Replies fanout_reply_many() takes at once (a hub serve's batch). */
+#define FANOUT_REPLY_MANY_MAX		16
+
 /* Permission bits an endpoint was granted when it bound to a group. */
 #define FANOUT_PERM_RECV	04	/* join as an agent */
 #define FANOUT_PERM_SEND	02	/* send requests */

@@ -28,7 +28,7 @@
 #include "fanout.h"
 
 /* Entries of a serve's reply array done at once (fanout_reply_many()). */
-#define FANOUT_HUB_REPLY_CHUNK	16
+#define FANOUT_HUB_REPLY_CHUNK	FANOUT_REPLY_MANY_MAX
 
 /*
  * Serialises making hubs and attaching endpoints: each endpoint's @hub
@@ -119,12 +119,6 @@ static void fanout_hub_queue(struct fanout_hub_slot *s, bool head)
 		wake_up(&hub->wq);
 }
 
-/* @s may have something to take. */
-static void fanout_hub_slot_ready(struct fanout_hub_slot *s)
-{
-	fanout_hub_queue(s, false);
-}
-
 /**
  * fanout_hub_member_notify() - a member has a conversation ready
  * @m: the member
@@ -141,7 +135,7 @@ void fanout_hub_member_notify(struct fanout_member *m)
 		return;
 	rcu_read_lock();
 	list_for_each_entry_rcu(s, &m->hubs, member_node)
-		fanout_hub_slot_ready(s);
+		fanout_hub_queue(s, false);
 	rcu_read_unlock();
 }
 
@@ -154,7 +148,7 @@ void fanout_hub_member_notify(struct fanout_member *m)
 void fanout_hub_notify(struct fanout_endpoint *ep)
 {
 	if (ep->hub_slot)
-		fanout_hub_slot_ready(ep->hub_slot);
+		fanout_hub_queue(ep->hub_slot, false);
 }
 
 /* Whether a server has a slot to look at. */
@@ -325,7 +319,7 @@ static int fanout_hub_attach(struct fanout_hub *hub, struct fanout_endpoint *ep,
 	WRITE_ONCE(hub->nslots, hub->nslots + 1);
 	*index = s->index;
 	/* What was queued before is looked at by the next serve. */
-	fanout_hub_slot_ready(s);
+	fanout_hub_queue(s, false);
 	return 0;
 
 err_erase:

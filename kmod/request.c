@@ -539,11 +539,8 @@ static void fanout_request_wake_agents(struct fanout_group *g,
 {
 	unsigned long m;
 
-	for_each_set_bit(m, wake, g->max_members) {
-		if (wq_has_sleeper(&g->members[m].wq))
-			wake_up(&g->members[m].wq);
-		fanout_hub_member_notify(&g->members[m]);
-	}
+	for_each_set_bit(m, wake, g->max_members)
+		fanout_member_wake(g, m, false);
 }
 
 /*
