@@ -378,17 +378,18 @@ static int fanout_ucmd_recv_finish(struct fanout_ucmd *u)
 /* ---- hub serve ------------------------------------------------------- */
 
 /*
- * Whether @u's submitter exits or its ring closes, without a cancel hook
- * to say so (the monitor cancels such commands on its next pass): a
+ * Whether @u's ring closes or (without a cancel hook) its submitter
+ * exits, before the cancel hook or the monitor's next pass cancels it: a
  * command woken meanwhile must not take anything, as its CQE can no
  * longer be read. Each command holds its io_kiocb's task and ring.
  */
 static bool fanout_ucmd_orphaned(struct fanout_ucmd *u)
 {
-#if FANOUT_URING_CANCEL_HOOK
-	return false;
-#else
 	struct io_kiocb *req = cmd_to_io_kiocb(u->cmd);
+#if FANOUT_URING_CANCEL_HOOK
+	/* The hook runs later, from the closed ring's exit work. */
+	return percpu_ref_is_dying(&req->ctx->refs);
+#else
 	struct io_uring_task *tctx = req->task->io_uring;
 
 	/*
